@@ -1,0 +1,1 @@
+"""A local, faithful emulator of the SageMaker control-plane API (inference scope)."""

@@ -1,0 +1,1 @@
+"""Kubernetes operator for Amazon SageMaker real-time inference."""
