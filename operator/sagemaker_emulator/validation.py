@@ -9,24 +9,13 @@ Paths use lowerCamelCase member names; list items are ``name.<1-based index>.mem
 from __future__ import annotations
 
 import functools
-import re
 from typing import Any
 
 import botocore.session
+import regex
 from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
 
 from .errors import SageMakerError, validation
-
-# Java regex classes that Python's `re` lacks, mapped to equivalents good enough for names/tags.
-_JAVA_CLASSES = {
-    r"\p{L}": r"^\W\d_",
-    r"\p{Z}": r"\s",
-    r"\p{N}": r"\d",
-    r"\p{M}": r"\u0300-\u036f",
-    r"\p{S}": r"$+<=>^`|~",
-    r"\p{P}": r"!-/:-@\[-`{-~",
-    r"\p{Alnum}": r"a-zA-Z0-9",
-}
 
 
 @functools.cache
@@ -40,15 +29,12 @@ def operation(name: str) -> OperationModel:
 
 
 @functools.cache
-def _compiled(pattern: str) -> re.Pattern[str] | None:
-    translated = pattern
-    for java, py in _JAVA_CLASSES.items():
-        # Inside a bracket expression the class is spliced in; on its own it gets brackets.
-        translated = translated.replace("[" + java, "[" + py).replace(java, "[" + py + "]")
+def _compiled(pattern: str) -> regex.Pattern[str] | None:
+    # The model's patterns are Java regexes (\p{L} and friends); the `regex` module speaks them.
     try:
-        return re.compile(translated, re.DOTALL)
-    except re.error:
-        return None  # a pattern Python cannot express is not enforced rather than enforced wrongly
+        return regex.compile(pattern, regex.DOTALL)
+    except regex.error:
+        return None  # a pattern we cannot express is not enforced rather than enforced wrongly
 
 
 def _camel(name: str) -> str:
