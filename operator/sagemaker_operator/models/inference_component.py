@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -322,9 +323,37 @@ class InferenceComponentStatus(StatusModel):
 
 
 class InferenceComponent(BaseModel):
-    """A whole InferenceComponent object as stored by the API server."""
+    """An Amazon SageMaker inference component (a model deployed with its own compute on an endpoint),
+    managed by the sagemaker-inference-operator.
+    """
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # Without spec.inferenceComponentName the SageMaker name is metadata.name, which must then be one.
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "has(self.spec.inferenceComponentName) || (size(self.metadata.name) <= 63 && "
+                    "self.metadata.name.matches('^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$'))",
+                    "message": "metadata.name is not a valid SageMaker inference component name: "
+                    "set spec.inferenceComponentName",
+                }
+            ]
+        },
+    )
+
+    @model_validator(mode="after")
+    def _name_is_valid(self) -> InferenceComponent:
+        name = self.metadata.get("name")
+        if self.spec.inference_component_name is not None or not isinstance(name, str):
+            return self
+        if len(name) > 63 or not re.fullmatch(r"[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?", name):
+            raise ValueError(
+                f"metadata.name {name!r} is not a valid SageMaker inference component name: "
+                "set spec.inferenceComponentName"
+            )
+        return self
 
     api_version: Literal["sagemaker.inference-operator.dev/v1alpha1"] = Field(
         "sagemaker.inference-operator.dev/v1alpha1", alias="apiVersion"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -332,9 +333,36 @@ class InferenceExperimentStatus(StatusModel):
 
 
 class InferenceExperiment(BaseModel):
-    """A whole InferenceExperiment object as stored by the API server."""
+    """An Amazon SageMaker inference experiment (a shadow test of a model variant on an endpoint), managed
+    by the sagemaker-inference-operator.
+    """
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # Without spec.name the SageMaker name is metadata.name, which must then be one.
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "has(self.spec.name) || (size(self.metadata.name) <= 120 && "
+                    "self.metadata.name.matches('^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,119}$'))",
+                    "message": "metadata.name is not a valid SageMaker inference experiment name: "
+                    "set spec.name",
+                }
+            ]
+        },
+    )
+
+    @model_validator(mode="after")
+    def _name_is_valid(self) -> InferenceExperiment:
+        name = self.metadata.get("name")
+        if self.spec.name is not None or not isinstance(name, str):
+            return self
+        if len(name) > 120 or not re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,119}", name):
+            raise ValueError(
+                f"metadata.name {name!r} is not a valid SageMaker inference experiment name: set spec.name"
+            )
+        return self
 
     api_version: Literal["sagemaker.inference-operator.dev/v1alpha1"] = Field(
         "sagemaker.inference-operator.dev/v1alpha1", alias="apiVersion"
