@@ -197,11 +197,13 @@ class InferenceComponentSpec(SpecModel):
         `tags` (e.g. the ownership tags) are added to spec.tags and win on a key clash. Without
         spec.runtimeConfig.copyCount the component starts with INITIAL_COPY_COUNT copies; so does
         copyCount 0, which SageMaker rejects at creation (the reconciler scales to 0 afterwards
-        with runtime_config_request).
+        with runtime_config_request). Adapters get no RuntimeConfig unless copyCount is set: they
+        run inside the base component's copies.
         """
         camel = self._camel("endpointName", "variantName", "specification", "specifications")
         camel["inferenceComponentName"] = name
-        camel["runtimeConfig"] = {"copyCount": self.desired_copy_count or INITIAL_COPY_COUNT}
+        if self.desired_copy_count or not self.is_adapter:
+            camel["runtimeConfig"] = {"copyCount": self.desired_copy_count or INITIAL_COPY_COUNT}
         merged = _merge_tags(self.tags, tags)
         if merged:
             camel["tags"] = merged
@@ -226,6 +228,12 @@ class InferenceComponentSpec(SpecModel):
             raise ValueError("runtimeConfig.copyCount is not set: the copy count is left to autoscaling")
         camel = {"inferenceComponentName": name, "desiredRuntimeConfig": {"copyCount": count}}
         return shapes.to_request("UpdateInferenceComponentRuntimeConfig", camel)
+
+    @property
+    def is_adapter(self) -> bool:
+        """True for an adapter component (its specification names a base component)."""
+        specs = [self.specification] if self.specification else list(self.specifications or [])
+        return any(s.base_inference_component_name for s in specs)
 
     @property
     def desired_copy_count(self) -> int | None:
