@@ -238,7 +238,7 @@ def test_ic_cross_field_rules() -> None:
 def test_invalid_metadata_name_needs_explicit_sagemaker_name() -> None:
     data = load("inference-component.yaml")
     data["metadata"]["name"] = "has.dots"
-    with pytest.raises(ValidationError, match="spec.inferenceComponentName"):
+    with pytest.raises(ValidationError, match=r"spec\.inferenceComponentName"):
         InferenceComponent.model_validate(data)
     data["spec"]["inferenceComponentName"] = "has-no-dots"
     InferenceComponent.model_validate(data)

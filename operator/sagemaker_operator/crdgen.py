@@ -5,8 +5,9 @@
 The pydantic JSON Schema is turned into a structural OpenAPI v3 schema: $refs inlined,
 `title` dropped, `anyOf: [X, null]` collapsed to X, `const` turned into a one-value enum,
 `additionalProperties: false` dropped (the API server prunes, or rejects unknown fields under
-strict field validation) and map key constraints (`propertyNames`) dropped because CRDs
-cannot express them. Output is YAML with sorted keys, so it is byte-for-byte reproducible.
+strict field validation), and map key constraints (`propertyNames`, `patternProperties` keys)
+dropped because CRDs cannot express them; the operator's models still enforce them.
+Output is YAML with sorted keys, so it is byte-for-byte reproducible.
 """
 
 from __future__ import annotations
@@ -104,6 +105,12 @@ def structural(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
             raise ValueError(f"cannot render anyOf with {len(branches)} non-null branches: {any_of}")
         inner = structural(branches[0], defs)
         return {**inner, **{k: structural_value(k, v, defs) for k, v in node.items() if _keep(k, v)}}
+    pattern_properties = node.pop("patternProperties", None)
+    if pattern_properties is not None:
+        # pydantic writes a map with constrained keys as patternProperties, which CRDs forbid:
+        # keep the value schema, drop the key pattern (the operator's models still check it).
+        (value_schema,) = pattern_properties.values()
+        node["additionalProperties"] = value_schema
     return {k: structural_value(k, v, defs) for k, v in node.items() if _keep(k, v)} | _const(node)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -37,7 +37,9 @@ PLURAL = "inferenceexperiments"
 ModelVariantAction = Literal["Promote", "Remove", "Retain"]
 DesiredState = Literal["Running", "Completed", "Cancelled"]
 
-_VARIANT_NAME_PATTERN = aws_pattern("[a-zA-Z0-9]([\\-a-zA-Z0-9]*[a-zA-Z0-9])?")
+VariantName = Annotated[
+    str, Field(max_length=63, pattern=aws_pattern("[a-zA-Z0-9]([\\-a-zA-Z0-9]*[a-zA-Z0-9])?"))
+]
 
 
 class InferenceExperimentSpec(SpecModel):
@@ -153,7 +155,7 @@ class InferenceExperimentSpec(SpecModel):
             "(StopInferenceExperiment's DesiredState)."
         ),
     )
-    model_variant_actions: dict[str, ModelVariantAction] | None = Field(
+    model_variant_actions: dict[VariantName, ModelVariantAction] | None = Field(
         None,
         alias="modelVariantActions",
         min_length=1,
@@ -167,6 +169,7 @@ class InferenceExperimentSpec(SpecModel):
         None,
         alias="stopReason",
         max_length=1024,
+        pattern=aws_pattern(".*"),
         description="The reason given to StopInferenceExperiment; it becomes status.statusReason.",
     )
     region: str | None = Field(
