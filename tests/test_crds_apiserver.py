@@ -35,9 +35,7 @@ CRD_NAMES = [
 def kube(controlplane: Any) -> Any:
     """The control plane with both CRDs installed and established."""
     controlplane.kubectl("apply", "--server-side", "-f", str(ROOT / "crds"))
-    controlplane.kubectl(
-        "wait", "--for=condition=Established", "--timeout=60s", *(f"crd/{n}" for n in CRD_NAMES)
-    )
+    controlplane.kubectl("wait", "--for=condition=Established", "--timeout=60s", *(f"crd/{n}" for n in CRD_NAMES))
     return controlplane
 
 
@@ -197,9 +195,7 @@ def test_status_from_describe_is_accepted_and_shown(kube: Any, unique_namespace:
             "EndpointName": "demo-endpoint",
             "EndpointArn": f"{ARN_PREFIX}:endpoint/demo-endpoint",
             "VariantName": "AllTraffic",
-            "Specification": {
-                "Container": {"DeployedImage": {"SpecifiedImage": "img", "ResolutionTime": now}}
-            },
+            "Specification": {"Container": {"DeployedImage": {"SpecifiedImage": "img", "ResolutionTime": now}}},
             "RuntimeConfig": {"DesiredCopyCount": 1, "CurrentCopyCount": 1},
             "CreationTime": now,
             "LastModifiedTime": now,

@@ -226,9 +226,7 @@ def test_ic_cross_field_rules() -> None:
             }
         )
     with pytest.raises(ValidationError, match="mutually exclusive"):
-        InferenceComponentSpec.model_validate(
-            {"endpointName": "e", "specification": {}, "specifications": [{}]}
-        )
+        InferenceComponentSpec.model_validate({"endpointName": "e", "specification": {}, "specifications": [{}]})
     with pytest.raises(ValidationError, match=r"specifications\[1\].instanceType"):
         InferenceComponentSpec.model_validate(
             {"endpointName": "e", "specifications": [{"instanceType": "ml.g5.xlarge"}, {}]}

@@ -154,9 +154,7 @@ def input_shape(operation: str) -> Any:
         (InferenceExperimentSpec, "CreateInferenceExperiment", IE_OPERATOR_FIELDS),
     ],
 )
-def test_spec_matches_the_create_input_shape(
-    model: type[BaseModel], operation: str, operator_fields: set[str]
-) -> None:
+def test_spec_matches_the_create_input_shape(model: type[BaseModel], operation: str, operator_fields: set[str]) -> None:
     schema, defs = spec_schema(model, operator_fields)
     problems: list[str] = []
     compare(input_shape(operation), schema, defs, operation, problems)

@@ -164,20 +164,13 @@ def test_describe_endpoint_summary_fields() -> None:
 def test_round_trip_spec_like_part_of_the_describe() -> None:
     """Describe's request-shaped parts go back through to_request unchanged."""
     camel = shapes.from_response("DescribeInferenceExperiment", DESCRIBE_IE)
-    request = {
-        k: camel[k] for k in ("name", "schedule", "modelVariants", "dataStorageConfig", "shadowModeConfig")
-    }
-    request["modelVariants"] = [
-        {k: v for k, v in mv.items() if k != "status"} for mv in request["modelVariants"]
-    ]
+    request = {k: camel[k] for k in ("name", "schedule", "modelVariants", "dataStorageConfig", "shadowModeConfig")}
+    request["modelVariants"] = [{k: v for k, v in mv.items() if k != "status"} for mv in request["modelVariants"]]
     wire = shapes.to_request("UpdateInferenceExperiment", request)
     validate_parameters(wire, shapes.operation_model("UpdateInferenceExperiment").input_shape)
     assert wire["Schedule"]["EndTime"] == DESCRIBE_IE["Schedule"]["EndTime"]
     assert wire["ShadowModeConfig"] == DESCRIBE_IE["ShadowModeConfig"]
-    assert (
-        wire["ModelVariants"][1]["InfrastructureConfig"]
-        == DESCRIBE_IE["ModelVariants"][1]["InfrastructureConfig"]
-    )
+    assert wire["ModelVariants"][1]["InfrastructureConfig"] == DESCRIBE_IE["ModelVariants"][1]["InfrastructureConfig"]
 
 
 def test_to_request_keeps_map_keys_and_drops_none() -> None:

@@ -75,8 +75,7 @@ class InferenceComponentSpec(SpecModel):
                     # with multiple entries."
                     "rule": "!has(self.specifications) || size(self.specifications) < 2 || "
                     "self.specifications.all(s, has(s.instanceType))",
-                    "message": "specifications[].instanceType is required when specifications has "
-                    "more than one entry",
+                    "message": "specifications[].instanceType is required when specifications has more than one entry",
                 },
             ]
         }
@@ -88,8 +87,7 @@ class InferenceComponentSpec(SpecModel):
         max_length=63,
         pattern=_NAME_PATTERN,
         description=(
-            "A unique name to assign to the inference component in SageMaker. Defaults to "
-            "metadata.name. Immutable."
+            "A unique name to assign to the inference component in SageMaker. Defaults to metadata.name. Immutable."
         ),
     )
     endpoint_name: str = Field(
@@ -103,9 +101,7 @@ class InferenceComponentSpec(SpecModel):
         alias="variantName",
         max_length=63,
         pattern=_ENDPOINT_PATTERN,
-        description=(
-            "The name of an existing production variant where you host the inference component. Immutable."
-        ),
+        description=("The name of an existing production variant where you host the inference component. Immutable."),
     )
     specification: InferenceComponentSpecification | None = Field(
         None,
@@ -156,8 +152,7 @@ class InferenceComponentSpec(SpecModel):
         "Delete",
         alias="deletionPolicy",
         description=(
-            "Delete removes the SageMaker inference component when this resource is deleted; "
-            "Retain leaves it running."
+            "Delete removes the SageMaker inference component when this resource is deleted; Retain leaves it running."
         ),
     )
     adopt_existing: bool = Field(
@@ -177,8 +172,7 @@ class InferenceComponentSpec(SpecModel):
             for i, spec in enumerate(self.specifications):
                 if spec.instance_type is None:
                     raise ValueError(
-                        f"specifications[{i}].instanceType is required when specifications "
-                        "has more than one entry"
+                        f"specifications[{i}].instanceType is required when specifications has more than one entry"
                     )
         return self
 
@@ -253,9 +247,7 @@ class EndpointSummary(StatusModel):
     name: str | None = Field(None, alias="name", description="The endpoint name.")
     arn: str | None = Field(None, alias="arn", description="The endpoint ARN.")
     status: str | None = Field(None, alias="status", description="The endpoint status (EndpointStatus).")
-    failure_reason: str | None = Field(
-        None, alias="failureReason", description="Why the endpoint failed, if it did."
-    )
+    failure_reason: str | None = Field(None, alias="failureReason", description="Why the endpoint failed, if it did.")
 
 
 class InferenceComponentStatus(StatusModel):

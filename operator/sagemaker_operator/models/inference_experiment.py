@@ -37,9 +37,7 @@ PLURAL = "inferenceexperiments"
 ModelVariantAction = Literal["Promote", "Remove", "Retain"]
 DesiredState = Literal["Running", "Completed", "Cancelled"]
 
-VariantName = Annotated[
-    str, Field(max_length=63, pattern=aws_pattern("[a-zA-Z0-9]([\\-a-zA-Z0-9]*[a-zA-Z0-9])?"))
-]
+VariantName = Annotated[str, Field(max_length=63, pattern=aws_pattern("[a-zA-Z0-9]([\\-a-zA-Z0-9]*[a-zA-Z0-9])?"))]
 
 
 class InferenceExperimentSpec(SpecModel):
@@ -245,9 +243,7 @@ class InferenceExperimentSpec(SpecModel):
         Carries every updatable member; SageMaker only accepts updates in Created or Running,
         and while Running only description, schedule end time and sampling percentage may change.
         """
-        camel = self._camel(
-            "schedule", "description", "modelVariants", "dataStorageConfig", "shadowModeConfig"
-        )
+        camel = self._camel("schedule", "description", "modelVariants", "dataStorageConfig", "shadowModeConfig")
         camel["name"] = name
         return shapes.to_request("UpdateInferenceExperiment", camel)
 
@@ -291,8 +287,7 @@ class InferenceExperimentStatus(StatusModel):
         None,
         alias="status",
         description=(
-            "SageMaker's status: Creating, Created, Updating, Starting, Running, Stopping, "
-            "Completed or Cancelled."
+            "SageMaker's status: Creating, Created, Updating, Starting, Running, Stopping, Completed or Cancelled."
         ),
     )
     status_reason: str | None = Field(
@@ -349,8 +344,7 @@ class InferenceExperiment(BaseModel):
                 {
                     "rule": "has(self.spec.name) || (size(self.metadata.name) <= 120 && "
                     "self.metadata.name.matches('^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,119}$'))",
-                    "message": "metadata.name is not a valid SageMaker inference experiment name: "
-                    "set spec.name",
+                    "message": "metadata.name is not a valid SageMaker inference experiment name: set spec.name",
                 }
             ]
         },

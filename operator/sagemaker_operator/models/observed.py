@@ -42,8 +42,7 @@ class MetricsEndpoint(StatusModel):
         None,
         alias="metricsEndpointPath",
         description=(
-            "The path to the metrics endpoint exposed by the container. For example, /metrics or "
-            "/server/metrics ."
+            "The path to the metrics endpoint exposed by the container. For example, /metrics or /server/metrics ."
         ),
     )
     metric_publish_frequency_in_seconds: int | None = Field(
@@ -136,9 +135,7 @@ class InferenceComponentComputeResourceRequirements(StatusModel):
     number_of_cpu_cores_required: float | None = Field(
         None,
         alias="numberOfCpuCoresRequired",
-        description=(
-            "The number of CPU cores to allocate to run a model that you assign to an inference component."
-        ),
+        description=("The number of CPU cores to allocate to run a model that you assign to an inference component."),
     )
     number_of_accelerator_devices_required: float | None = Field(
         None,
@@ -151,16 +148,12 @@ class InferenceComponentComputeResourceRequirements(StatusModel):
     min_memory_required_in_mb: int | None = Field(
         None,
         alias="minMemoryRequiredInMb",
-        description=(
-            "The minimum MB of memory to allocate to run a model that you assign to an inference component."
-        ),
+        description=("The minimum MB of memory to allocate to run a model that you assign to an inference component."),
     )
     max_memory_required_in_mb: int | None = Field(
         None,
         alias="maxMemoryRequiredInMb",
-        description=(
-            "The maximum MB of memory to allocate to run a model that you assign to an inference component."
-        ),
+        description=("The maximum MB of memory to allocate to run a model that you assign to an inference component."),
     )
     accelerator_partition_type: str | None = Field(
         None,
@@ -179,8 +172,7 @@ class InferenceComponentDataCacheConfigSummary(StatusModel):
         None,
         alias="enableCaching",
         description=(
-            "Indicates whether the inference component caches model artifacts as part of the auto"
-            " scaling process."
+            "Indicates whether the inference component caches model artifacts as part of the auto scaling process."
         ),
     )
 
@@ -236,9 +228,7 @@ class InferenceComponentSpecificationSummary(StatusModel):
     model_name: str | None = Field(
         None,
         alias="modelName",
-        description=(
-            "The name of the SageMaker AI model object that is deployed with the inference component."
-        ),
+        description=("The name of the SageMaker AI model object that is deployed with the inference component."),
     )
     container: InferenceComponentContainerSpecificationSummary | None = Field(
         None,
@@ -342,8 +332,7 @@ class InferenceComponentCapacitySize(StatusModel):
         None,
         alias="value",
         description=(
-            "Defines the capacity size, either as a number of inference component copies or a "
-            "capacity percentage."
+            "Defines the capacity size, either as a number of inference component copies or a capacity percentage."
         ),
     )
 
@@ -420,9 +409,7 @@ class InferenceComponentDeploymentConfig(StatusModel):
     auto_rollback_configuration: AutoRollbackConfig | None = Field(
         None,
         alias="autoRollbackConfiguration",
-        description=(
-            "Automatic rollback configuration for handling endpoint deployment failures and recovery."
-        ),
+        description=("Automatic rollback configuration for handling endpoint deployment failures and recovery."),
     )
 
 
@@ -460,8 +447,7 @@ class EndpointMetadata(StatusModel):
         None,
         alias="endpointStatus",
         description=(
-            "The status of the endpoint. For possible values of the status of an endpoint, see "
-            "EndpointSummary ."
+            "The status of the endpoint. For possible values of the status of an endpoint, see EndpointSummary ."
         ),
     )
     failure_reason: str | None = Field(
@@ -545,16 +531,14 @@ class CaptureContentTypeHeader(StatusModel):
         None,
         alias="csvContentTypes",
         description=(
-            "The list of all content type headers that Amazon SageMaker AI will treat as CSV and "
-            "capture accordingly."
+            "The list of all content type headers that Amazon SageMaker AI will treat as CSV and capture accordingly."
         ),
     )
     json_content_types: list[str] | None = Field(
         None,
         alias="jsonContentTypes",
         description=(
-            "The list of all content type headers that SageMaker AI will treat as JSON and "
-            "capture accordingly."
+            "The list of all content type headers that SageMaker AI will treat as JSON and capture accordingly."
         ),
     )
 

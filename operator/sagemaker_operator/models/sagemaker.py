@@ -29,8 +29,7 @@ class MetricsEndpoint(SpecModel):
         # botocore: /(?!.*\.\.)[a-zA-Z0-9/_.\-]+ ; the look-ahead (no "..") is dropped.
         pattern=aws_pattern("/[a-zA-Z0-9/_.\\-]+"),
         description=(
-            "The path to the metrics endpoint exposed by the container. For example, /metrics or "
-            "/server/metrics ."
+            "The path to the metrics endpoint exposed by the container. For example, /metrics or /server/metrics ."
         ),
     )
     metric_publish_frequency_in_seconds: int | None = Field(
@@ -71,8 +70,7 @@ class InferenceComponentContainerSpecification(SpecModel):
         max_length=255,
         pattern=aws_pattern("[\\S]+"),
         description=(
-            "The Amazon Elastic Container Registry (Amazon ECR) path where the Docker image for "
-            "the model is stored."
+            "The Amazon Elastic Container Registry (Amazon ECR) path where the Docker image for the model is stored."
         ),
     )
     artifact_url: str | None = Field(
@@ -148,9 +146,7 @@ class InferenceComponentComputeResourceRequirements(SpecModel):
         None,
         alias="numberOfCpuCoresRequired",
         ge=0.25,
-        description=(
-            "The number of CPU cores to allocate to run a model that you assign to an inference component."
-        ),
+        description=("The number of CPU cores to allocate to run a model that you assign to an inference component."),
     )
     number_of_accelerator_devices_required: float | None = Field(
         None,
@@ -164,17 +160,13 @@ class InferenceComponentComputeResourceRequirements(SpecModel):
     min_memory_required_in_mb: int = Field(
         alias="minMemoryRequiredInMb",
         ge=128,
-        description=(
-            "The minimum MB of memory to allocate to run a model that you assign to an inference component."
-        ),
+        description=("The minimum MB of memory to allocate to run a model that you assign to an inference component."),
     )
     max_memory_required_in_mb: int | None = Field(
         None,
         alias="maxMemoryRequiredInMb",
         ge=128,
-        description=(
-            "The maximum MB of memory to allocate to run a model that you assign to an inference component."
-        ),
+        description=("The maximum MB of memory to allocate to run a model that you assign to an inference component."),
     )
     accelerator_partition_type: str | None = Field(
         None,
@@ -351,8 +343,7 @@ class InferenceComponentCapacitySize(SpecModel):
         alias="value",
         ge=1,
         description=(
-            "Defines the capacity size, either as a number of inference component copies or a "
-            "capacity percentage."
+            "Defines the capacity size, either as a number of inference component copies or a capacity percentage."
         ),
     )
 
@@ -436,9 +427,7 @@ class InferenceComponentDeploymentConfig(SpecModel):
     auto_rollback_configuration: AutoRollbackConfig | None = Field(
         None,
         alias="autoRollbackConfiguration",
-        description=(
-            "Automatic rollback configuration for handling endpoint deployment failures and recovery."
-        ),
+        description=("Automatic rollback configuration for handling endpoint deployment failures and recovery."),
     )
 
 
@@ -534,8 +523,7 @@ class CaptureContentTypeHeader(SpecModel):
         min_length=1,
         max_length=10,
         description=(
-            "The list of all content type headers that Amazon SageMaker AI will treat as CSV and "
-            "capture accordingly."
+            "The list of all content type headers that Amazon SageMaker AI will treat as CSV and capture accordingly."
         ),
     )
     json_content_types: (
@@ -556,8 +544,7 @@ class CaptureContentTypeHeader(SpecModel):
         min_length=1,
         max_length=10,
         description=(
-            "The list of all content type headers that SageMaker AI will treat as JSON and "
-            "capture accordingly."
+            "The list of all content type headers that SageMaker AI will treat as JSON and capture accordingly."
         ),
     )
 
