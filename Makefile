@@ -30,5 +30,8 @@ clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache
 
 # Regenerate crds/ from the pydantic models (tests fail when the committed files drift).
+# The Helm chart renders the same files from its files/crds/ (Helm cannot read outside the chart).
+CHART := helm/sagemaker-inference-operator
 crds: $(STAMP)
 	$(BIN)/python -m sagemaker_operator.crdgen --out crds
+	$(BIN)/python -m sagemaker_operator.crdgen --out $(CHART)/files/crds
