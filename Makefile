@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest venv demo demo-down bench crds clean
+.PHONY: test lint typecheck pytest venv demo demo-down bench crds clean argocd-cm chart-lint
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,3 +35,11 @@ CHART := helm/sagemaker-inference-operator
 crds: $(STAMP)
 	$(BIN)/python -m sagemaker_operator.crdgen --out crds
 	$(BIN)/python -m sagemaker_operator.crdgen --out $(CHART)/files/crds
+
+# argocd/argocd-cm.yaml from argocd/health/*.lua (tests fail when it drifts).
+argocd-cm:
+	$(BIN)/python tests/argocd/cmgen.py
+
+# Helm chart checks with the pinned helm (provisioned by kube-testenv).
+chart-lint: $(STAMP)
+	$(BIN)/python -m pytest tests/helm -q

@@ -322,14 +322,16 @@ def test_chart_crd_files_are_generated() -> None:
 
 
 @pytest.mark.parametrize("keep", [True, False])
-def test_rendered_crds_equal_crds_dir(render: Render, keep: bool) -> None:
-    docs = render({"crds.keep": keep})
+@pytest.mark.parametrize("extra", [{}, {"argocd.argoproj.io/sync-wave": "-1"}])
+def test_rendered_crds_equal_crds_dir(render: Render, keep: bool, extra: dict[str, str]) -> None:
+    """The CRD objects `helm template` renders are crds/'s, plus only the annotations asked for."""
+    docs = render({"crds.keep": keep, "crds.annotations": extra})
     rendered = {d["metadata"]["name"]: d for d in by_kind(docs, "CustomResourceDefinition")}
     expected = crd_objects()
     assert sorted(rendered) == sorted(expected)
     for name, obj in rendered.items():
         annotations = obj["metadata"].pop("annotations", {})
-        assert annotations == ({"helm.sh/resource-policy": "keep"} if keep else {})
+        assert annotations == ({"helm.sh/resource-policy": "keep"} if keep else {}) | extra
         assert obj == expected[name], f"{name} differs from crds/"
 
 
