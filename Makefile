@@ -32,3 +32,8 @@ clean:
 # Regenerate crds/ from the pydantic models (tests fail when the committed files drift).
 crds: $(STAMP)
 	$(BIN)/python -m sagemaker_operator.crdgen --out crds
+
+.PHONY: bench-emulator
+# Throughput of the emulator (real CLI in a subprocess, N boto3 client threads); not part of `make test`.
+bench-emulator: $(STAMP)
+	$(BIN)/python bench/emulator_throughput.py $(BENCH_ARGS)
