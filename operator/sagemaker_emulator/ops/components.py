@@ -46,6 +46,11 @@ _HOLDING = ("InService", "Updating", "Deleting")
 _ENDPOINT_BUSY = ("Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting")
 
 
+def _now(backend: Backend) -> float:
+    # SageMaker's timestamps have millisecond precision; so List time filters round-trip exactly.
+    return round(backend.clock.now(), 3)
+
+
 # -- lookups and messages ---------------------------------------------------------------------
 def _arn(backend: Backend, state: RegionState, name: str) -> str:
     return backend.arn(state.name, KIND, name)
@@ -196,16 +201,16 @@ def _unplaced(state: RegionState, record: dict[str, Any], specs: list[dict[str, 
     return sum(1 for _ in range(copies) if not place(needs))
 
 
-def _capacity_error(record: dict[str, Any], unplaced: int, capacity: Any) -> str:
+def _capacity_error(record: dict[str, Any], copies: int, unplaced: int, capacity: Any) -> str:
     # "CapacityError" is what the SageMaker SDK looks for; the rest is inferred.
     where = ""
     if capacity is not None:
         where = f" ({capacity.instance_count} x {capacity.instance_type})"
     return (
-        f"CapacityError: Unable to place {unplaced} {'copy' if unplaced == 1 else 'copies'} of inference component "
+        f"CapacityError: Unable to place {copies} {'copy' if copies == 1 else 'copies'} of inference component "
         f'"{record["InferenceComponentName"]}" on endpoint "{record["EndpointName"]}" variant '
-        f'"{record.get("VariantName")}"{where}. Not enough hardware resources (CPU cores, memory or '
-        "accelerator devices) are available on the instances."
+        f'"{record.get("VariantName")}"{where}: {unplaced} did not fit. Not enough hardware resources '
+        "(CPU cores, memory or accelerator devices) are available on the instances."
     )
 
 
@@ -225,13 +230,13 @@ def _finish_create(backend: Backend, state: RegionState, record: dict[str, Any])
     record["_event"] = None
     if not _alive(state, record) or record["InferenceComponentStatus"] != "Creating":
         return
-    record["LastModifiedTime"] = backend.clock.now()
+    record["LastModifiedTime"] = _now(backend)
     reason = take_forced_failure(backend, KIND, record["InferenceComponentName"])
     desired = int((record.get("RuntimeConfig") or {}).get("DesiredCopyCount", 0))
     if reason is None:
         unplaced = _unplaced(state, record, record["_specs"], desired)
         if unplaced:
-            reason = _capacity_error(record, unplaced, _variant_capacity(state, record))
+            reason = _capacity_error(record, desired, unplaced, _variant_capacity(state, record))
     if reason is not None:
         record["InferenceComponentStatus"] = "Failed"
         record["FailureReason"] = reason
@@ -248,7 +253,7 @@ def _rollback(backend: Backend, state: RegionState, record: dict[str, Any], reas
     record["_event"] = None
     record["InferenceComponentStatus"] = previous.get("status", "InService")
     record["FailureReason"] = reason
-    record["LastModifiedTime"] = backend.clock.now()
+    record["LastModifiedTime"] = _now(backend)
     runtime = record.get("RuntimeConfig")
     if runtime is not None:
         runtime["DesiredCopyCount"] = previous.get("desired", runtime.get("DesiredCopyCount", 0))
@@ -259,7 +264,7 @@ def _complete_update(backend: Backend, state: RegionState, record: dict[str, Any
     pending = record.pop("_pending", None) or {}
     record.pop("_previous", None)
     record["_event"] = None
-    now = backend.clock.now()
+    now = _now(backend)
     if pending.get("specs") is not None:
         _set_specs(record, pending["specs"], bool(pending.get("multi")), now)
     if pending.get("deployment") is not None:
@@ -285,7 +290,7 @@ def _finish_spec_update(backend: Backend, state: RegionState, record: dict[str, 
         # The new copies replace the old ones: the component's own placed copies do not count.
         unplaced = _unplaced(state, record, specs, desired)
         if unplaced:
-            reason = _capacity_error(record, unplaced, _variant_capacity(state, record))
+            reason = _capacity_error(record, desired, unplaced, _variant_capacity(state, record))
     if reason is not None:
         _rollback(backend, state, record, reason)
     else:
@@ -317,10 +322,10 @@ def _copy_step(
         unplaced = _unplaced(state, record, record["_specs"], target)
         if unplaced:
             capacity = _variant_capacity(state, record)
-            _rollback(backend, state, record, _capacity_error(record, desired - current, capacity))
+            _rollback(backend, state, record, _capacity_error(record, desired - current, unplaced, capacity))
             return
     _set_current(state, record, target)
-    record["LastModifiedTime"] = backend.clock.now()
+    record["LastModifiedTime"] = _now(backend)
     if target == desired:
         _complete_update(backend, state, record)
         return
@@ -362,7 +367,7 @@ def start_delete(backend: Backend, state: RegionState, record: dict[str, Any]) -
             "inference components. Delete the adapter inference components first."  # inferred after the first part
         )
     record["InferenceComponentStatus"] = "Deleting"
-    record["LastModifiedTime"] = backend.clock.now()
+    record["LastModifiedTime"] = _now(backend)
     _schedule(backend, record, IC_DELETE_SECONDS, lambda: _finish_delete(state, record))
 
 
@@ -386,7 +391,7 @@ def start_update(
     if copies is not None and runtime is not None:
         runtime["DesiredCopyCount"] = copies
     record["InferenceComponentStatus"] = "Updating"
-    record["LastModifiedTime"] = backend.clock.now()
+    record["LastModifiedTime"] = _now(backend)
     if specs is None and runtime is not None and record["_previous"]["status"] == "InService":
         # Only the copy count changes: copies come and go step by step.
         delta = abs(int(runtime["DesiredCopyCount"]) - int(runtime["CurrentCopyCount"]))
@@ -407,7 +412,7 @@ def fail(backend: Backend, state: RegionState, record: dict[str, Any], reason: s
     record.pop("_previous", None)
     record["InferenceComponentStatus"] = "Failed"
     record["FailureReason"] = reason
-    record["LastModifiedTime"] = backend.clock.now()
+    record["LastModifiedTime"] = _now(backend)
     _set_current(state, record, 0)
 
 
@@ -529,7 +534,7 @@ def create_inference_component(call: Call) -> dict[str, Any]:
         raise errors.validation(f'Could not find production variant "{variant}" in endpoint "{endpoint_arn}".')
     if base is not None and variant != base.get("VariantName"):
         raise _invalid("An adapter inference component must be on the variant of its base.")  # inferred
-    now = call.backend.clock.now()
+    now = _now(call.backend)
     record: dict[str, Any] = {
         "InferenceComponentName": name,
         "InferenceComponentArn": arn,
