@@ -28,3 +28,8 @@ pytest: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: bench-emulator
+# Throughput of the emulator (real CLI in a subprocess, N boto3 client threads); not part of `make test`.
+bench-emulator: $(STAMP)
+	$(BIN)/python bench/emulator_throughput.py $(BENCH_ARGS)
