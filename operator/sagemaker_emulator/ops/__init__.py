@@ -3,6 +3,7 @@
 from . import (  # noqa: F401
     endpoint_configs,
     endpoints,
+    experiments,
     models,
     tags,
 )
