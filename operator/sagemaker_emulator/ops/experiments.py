@@ -163,12 +163,38 @@ def _refresh_metadata(state: RegionState, record: dict[str, Any]) -> None:
 
 
 # -- scheduling ------------------------------------------------------------------------------
+# Scheduled time of the event being fired, per backend: transitions that chain (Creating ->
+# Starting -> Running, ...) count from when the previous one was due, not from when someone
+# looked, so jumping the clock far ahead lands where SageMaker would be by then.
+_EVENT_TIME: dict[int, float] = {}
+
+
+def _now(backend: Backend) -> float:
+    return _EVENT_TIME.get(id(backend), backend.clock.now())
+
+
+def _after(backend: Backend, realistic_seconds: float) -> float:
+    return _now(backend) + realistic_seconds * backend.clock.time_scale
+
+
 def _schedule(backend: Backend, record: dict[str, Any], slot: str, when: float, action: Callable[[], None]) -> None:
+    def fire() -> None:
+        key = id(backend)
+        previous = _EVENT_TIME.get(key)
+        _EVENT_TIME[key] = when
+        try:
+            action()
+        finally:
+            if previous is None:
+                _EVENT_TIME.pop(key, None)
+            else:
+                _EVENT_TIME[key] = previous
+
     events = record["_events"]
     old = events.get(slot)
     if old is not None:
         old.cancelled = True
-    events[slot] = backend.scheduler.at(when, action)
+    events[slot] = backend.scheduler.at(when, fire)
 
 
 def _cancel_events(record: dict[str, Any], *slots: str) -> None:
@@ -186,7 +212,7 @@ def _live(state: RegionState, record: dict[str, Any]) -> bool:
 
 def _set_status(backend: Backend, record: dict[str, Any], status: str) -> None:
     record["Status"] = status
-    record["LastModifiedTime"] = backend.clock.now()
+    record["LastModifiedTime"] = _now(backend)
 
 
 def _variant_status(record: dict[str, Any], status: str) -> None:
@@ -259,7 +285,7 @@ def _create_config(
         config["KmsKeyId"] = kms
     if original.get("ExecutionRoleArn"):
         config["ExecutionRoleArn"] = original["ExecutionRoleArn"]
-    config["CreationTime"] = backend.clock.now()
+    config["CreationTime"] = _now(backend)
     state.table("endpoint-config")[name.lower()] = config
     state.tags.setdefault(arn, {})
     return public(config)
@@ -291,7 +317,7 @@ def _endpoint_begin(backend: Backend, state: RegionState, endpoint: dict[str, An
     meanwhile is left alone (the experiment then completes without changing it)."""
     if endpoint["EndpointStatus"] != "InService":
         return
-    now = backend.clock.now()
+    now = _now(backend)
     endpoint["EndpointStatus"] = "Updating"
     endpoint["LastModifiedTime"] = now
     endpoint["PendingDeploymentSummary"] = endpoints._pending_summary(state, config, now)
@@ -302,7 +328,7 @@ def _endpoint_finish(backend: Backend, state: RegionState, endpoint: dict[str, A
     """Deploy ``config`` if the endpoint is still Updating towards it (and nobody else's update)."""
     if endpoint["EndpointStatus"] != "Updating" or endpoint.get("_pending") is not config:
         return False
-    now = backend.clock.now()
+    now = _now(backend)
     endpoint.pop("PendingDeploymentSummary", None)
     endpoints._deploy(state, endpoint, config, now)
     endpoint["EndpointStatus"] = "InService"
@@ -318,7 +344,7 @@ def _endpoint_revert(backend: Backend, state: RegionState, record: dict[str, Any
     original = record.get("_original")
     if original is not None and endpoint["EndpointStatus"] in ("InService", "Updating"):
         endpoint.pop("PendingDeploymentSummary", None)
-        now = backend.clock.now()
+        now = _now(backend)
         endpoints._deploy(state, endpoint, original, now)
         endpoint["EndpointStatus"] = "InService"
         endpoint["LastModifiedTime"] = now
@@ -332,7 +358,7 @@ def _cancel(backend: Backend, state: RegionState, record: dict[str, Any], reason
     was_deployed = record["Status"] in DEPLOYED or record.get("_resume") == "Running"
     if was_deployed:
         _endpoint_revert(backend, state, record)
-    now = backend.clock.now()
+    now = _now(backend)
     record["Status"] = "Cancelled"
     record["StatusReason"] = reason
     record["CompletionTime"] = now
@@ -356,7 +382,7 @@ def _finish_create(backend: Backend, state: RegionState, record: dict[str, Any])
         _cancel(backend, state, record, reason)
         return
     start = record["Schedule"]["StartTime"]
-    if start <= backend.clock.now():
+    if start <= _now(backend):
         _begin_start(backend, state, record)
         return
     _set_status(backend, record, "Created")
@@ -387,7 +413,7 @@ def _begin_start(backend: Backend, state: RegionState, record: dict[str, Any]) -
     _set_status(backend, record, "Starting")
     _variant_status(record, "Creating")
     _refresh_metadata(state, record)
-    when = backend.clock.after(EXPERIMENT_START_SECONDS)
+    when = _after(backend, EXPERIMENT_START_SECONDS)
     _schedule(backend, record, "step", when, lambda: _finish_start(backend, state, record, config))
 
 
@@ -443,7 +469,7 @@ def _begin_stop(
         action = actions.get(variant["VariantName"], "Retain")
         variant["Status"] = {"Remove": "Deleting", "Promote": "Updating"}.get(action, "InService")
     _refresh_metadata(state, record)
-    when = backend.clock.after(EXPERIMENT_STOP_SECONDS)
+    when = _after(backend, EXPERIMENT_STOP_SECONDS)
     _schedule(backend, record, "step", when, lambda: _finish_stop(backend, state, record))
 
 
@@ -483,7 +509,7 @@ def _finish_stop(backend: Backend, state: RegionState, record: dict[str, Any]) -
         if stop["target"] is not None:
             _endpoint_finish(backend, state, endpoint, stop["target"])
         endpoint.pop("_inference_experiment", None)
-    now = backend.clock.now()
+    now = _now(backend)
     record["Status"] = stop["final"]
     record["CompletionTime"] = now
     record["LastModifiedTime"] = now
@@ -499,7 +525,7 @@ def _finish_update(backend: Backend, state: RegionState, record: dict[str, Any],
     if not _live(state, record) or record["Status"] != "Updating":
         return
     resume = record.pop("_resume", "Created")
-    now = backend.clock.now()
+    now = _now(backend)
     if resume == "Running":
         endpoint = _endpoint_ours(state, record)
         if config is not None and endpoint is not None:
@@ -530,7 +556,7 @@ def create_inference_experiment(call: Call) -> dict[str, Any]:
     arn = call.arn(KIND, name)
     if name.lower() in table:
         raise errors.in_use(f'Cannot create already existing inference experiment "{arn}".')  # inferred wording
-    now = backend.clock.now()
+    now = _now(backend)
     schedule = _resolve_schedule(params.get("Schedule"), now)
     endpoint = endpoints.find(backend, state, params["EndpointName"])
     if endpoint["EndpointStatus"] != "InService":
@@ -574,7 +600,7 @@ def create_inference_experiment(call: Call) -> dict[str, Any]:
     _refresh_metadata(state, record)
     put_tags(call, arn, params.get("Tags"))
     table[name.lower()] = record
-    when = backend.clock.after(EXPERIMENT_CREATE_SECONDS)
+    when = _after(backend, EXPERIMENT_CREATE_SECONDS)
     _schedule(backend, record, "step", when, lambda: _finish_create(backend, state, record))
     return {"InferenceExperimentArn": arn}
 
@@ -620,7 +646,7 @@ def update_inference_experiment(call: Call) -> dict[str, Any]:
     status = record["Status"]
     if status not in ("Created", "Running"):
         raise _wrong_status(record, "update", "Created or Running")
-    now = backend.clock.now()
+    now = _now(backend)
     schedule = params.get("Schedule") or {}
     config: dict[str, Any] | None = None
     if status == "Running":
@@ -674,7 +700,7 @@ def update_inference_experiment(call: Call) -> dict[str, Any]:
     record["_resume"] = status
     _set_status(backend, record, "Updating")
     _refresh_metadata(state, record)
-    when = backend.clock.after(EXPERIMENT_UPDATE_SECONDS)
+    when = _after(backend, EXPERIMENT_UPDATE_SECONDS)
     _schedule(backend, record, "step", when, lambda: _finish_update(backend, state, record, config))
     return {"InferenceExperimentArn": record["Arn"]}
 
@@ -690,7 +716,7 @@ def start_inference_experiment(call: Call) -> dict[str, Any]:
     record = find(backend, state, call.params["Name"])
     if record["Status"] != "Created":
         raise _wrong_status(record, "start", "Created")
-    now = backend.clock.now()
+    now = _now(backend)
     _cancel_events(record, "start")
     record["Schedule"]["StartTime"] = now
     if record["Schedule"]["EndTime"] - now > MAX_DURATION:
