@@ -7,6 +7,7 @@ is observed deterministically: nothing happens until the test moves the clock.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -26,7 +27,7 @@ DAY = 86400.0
 def error_of(call: Callable[[], Any]) -> dict[str, Any]:
     with pytest.raises(botocore.exceptions.ClientError) as info:
         call()
-    error: dict[str, Any] = info.value.response["Error"]
+    error: dict[str, Any] = dict(info.value.response["Error"])
     return error
 
 
@@ -329,7 +330,7 @@ def test_stop_validates_actions_and_status(env: Env) -> None:
         ({"prod": "Remove", "shadow": "Retain"}, "without promoting"),
     ]
     for actions, text in cases:
-        error = error_of(lambda actions=actions: env.stop(actions))
+        error = error_of(functools.partial(env.stop, actions))
         assert error["Code"] == "ValidationException", actions
         assert text in error["Message"], (actions, error["Message"])
     error = error_of(
@@ -385,7 +386,7 @@ def test_update_while_running_refuses_other_changes(env: Env) -> None:
         ({"DataStorageConfig": {"Destination": "s3://bucket/capture"}}, "DataStorageConfig"),
     ]
     for params, member in cases:
-        error = error_of(lambda params=params: env.sm.update_inference_experiment(Name="ie", **params))
+        error = error_of(functools.partial(env.sm.update_inference_experiment, Name="ie", **params))
         assert error["Code"] == "ValidationException"
         assert f"Cannot change {member} of inference experiment" in error["Message"]
         assert "Only Description, Schedule.EndTime and the SamplingPercentage" in error["Message"]
