@@ -660,10 +660,11 @@ def update_inference_experiment(call: Call) -> dict[str, Any]:
         start = record["Schedule"]["StartTime"]
         end = timestamp(schedule["EndTime"]) if schedule.get("EndTime") is not None else record["Schedule"]["EndTime"]
         _schedule_window(start, end, now)
-        record["Schedule"]["EndTime"] = end
         shadow = params.get("ShadowModeConfig")
         if shadow is not None:
             _check_variants(call, record_variants(record), shadow)
+        record["Schedule"]["EndTime"] = end
+        if shadow is not None:
             changed = shadow != record["ShadowModeConfig"]
             record["ShadowModeConfig"] = copy.deepcopy(shadow)
             endpoint = _endpoint_ours(state, record)
