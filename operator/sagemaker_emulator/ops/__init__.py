@@ -4,6 +4,7 @@ from . import (  # noqa: F401
     components,
     endpoint_configs,
     endpoints,
+    experiments,
     models,
     tags,
 )
