@@ -467,3 +467,10 @@ def after_error(desired: Desired, decision: Decision, error: SageMakerError) -> 
     memory = replace(memory, failed_generation=desired.generation, failure_message=message, pending_update=None)
     decision = _stalled(memory, error.kind.value, message)
     return replace(decision, events=(Event("Failed", message, warning=True),))
+
+
+def observe_failed(memory: Memory, error: SageMakerError) -> Decision:
+    """Observation (Describe/List) failed: nothing is decided; transient errors retry."""
+    if error.kind.transient:
+        return _working(memory, "Retrying", f"{error.operation}: {error.message}", Pace.ERROR)
+    return _stalled(memory, error.kind.value, f"{error.operation} failed: {error.code}: {error.message}")
