@@ -28,3 +28,7 @@ pytest: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache
+
+# Regenerate crds/ from the pydantic models (tests fail when the committed files drift).
+crds: $(STAMP)
+	$(BIN)/python -m sagemaker_operator.crdgen --out crds
