@@ -59,12 +59,24 @@ def build(
     return new
 
 
-def merge_patch(current: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
-    """A JSON merge patch turning ``current`` into ``new`` (empty when nothing changed)."""
+def merge_patch(current: dict[str, Any] | None, new: dict[str, Any], top: bool = True) -> dict[str, Any]:
+    """A JSON merge patch (RFC 7396) turning ``current`` into ``new`` (empty when nothing changed).
+
+    Nested objects are diffed recursively (a merge patch merges them, so stale keys must be
+    nulled); lists are replaced whole.
+    """
     current = current or {}
-    patch: dict[str, Any] = {k: v for k, v in new.items() if current.get(k) != v}
+    patch: dict[str, Any] = {}
+    for key, value in new.items():
+        old = current.get(key)
+        if isinstance(value, dict) and isinstance(old, dict):
+            sub = merge_patch(old, value, top=False)
+            if sub:
+                patch[key] = sub
+        elif old != value or key not in current:
+            patch[key] = value
     for key in current:
-        if key not in new and key not in _FOREIGN:
+        if key not in new and not (top and key in _FOREIGN):
             patch[key] = None
     return patch
 
