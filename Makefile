@@ -28,3 +28,9 @@ pytest: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache
+
+demo: $(STAMP)
+	$(BIN)/python -m sagemaker_devstack.demo up --dir .demo
+
+demo-down: $(STAMP)
+	$(BIN)/python -m sagemaker_devstack.demo down --dir .demo
