@@ -43,3 +43,14 @@ argocd-cm:
 # Helm chart checks with the pinned helm (provisioned by kube-testenv).
 chart-lint: $(STAMP)
 	$(BIN)/python -m pytest tests/helm -q
+
+.PHONY: bench-emulator
+# Throughput of the emulator (real CLI in a subprocess, N boto3 client threads); not part of `make test`.
+bench-emulator: $(STAMP)
+	$(BIN)/python bench/emulator_throughput.py $(BENCH_ARGS)
+
+demo: $(STAMP)
+	$(BIN)/python -m sagemaker_devstack.demo up --dir .demo
+
+demo-down: $(STAMP)
+	$(BIN)/python -m sagemaker_devstack.demo down --dir .demo

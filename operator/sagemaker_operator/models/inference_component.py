@@ -320,6 +320,31 @@ class InferenceComponentStatus(StatusModel):
     endpoint: EndpointSummary | None = Field(
         None, alias="endpoint", description="The hosting endpoint, from DescribeEndpoint."
     )
+    # The operator's bookkeeping (see reconcile/inference_component.py), kept in status so it
+    # survives restarts.
+    failed_generation: int | None = Field(
+        None,
+        alias="failedGeneration",
+        description="The generation whose create or update SageMaker rejected or rolled back; it is not "
+        "retried until the spec changes.",
+    )
+    failure_message: str | None = Field(
+        None, alias="failureMessage", description="Why failedGeneration failed (SageMaker's message)."
+    )
+    applied_spec_hash: str | None = Field(
+        None, alias="appliedSpecHash", description="Hash of the specification SageMaker last accepted."
+    )
+    managed_tag_keys: list[str] | None = Field(
+        None,
+        alias="managedTagKeys",
+        description="The spec.tags keys last applied (a key removed from spec.tags is removed from SageMaker).",
+    )
+    pending_update: dict[str, Any] | None = Field(
+        None,
+        alias="pendingUpdate",
+        json_schema_extra={"x-kubernetes-preserve-unknown-fields": True},
+        description="The create or update in flight: kind, generation and target.",
+    )
 
 
 class InferenceComponent(BaseModel):

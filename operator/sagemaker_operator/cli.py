@@ -1,0 +1,103 @@
+"""``sagemaker-operator run``: the operator process (kopf run programmatically)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from . import config
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="sagemaker-operator", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the operator")
+    scope = run.add_mutually_exclusive_group()
+    scope.add_argument("-n", "--namespace", action="append", default=[], help="watch this namespace (repeatable)")
+    scope.add_argument("-A", "--all-namespaces", action="store_true", help="watch every namespace (default)")
+    run.add_argument("--region", help="default AWS region (AWS_REGION)")
+    run.add_argument("--endpoint-url", help="SageMaker endpoint URL, e.g. the emulator (SAGEMAKER_ENDPOINT_URL)")
+    run.add_argument("--cluster-id", help="value of the ownership 'cluster' tag")
+    run.add_argument("--standalone", action="store_true", help="no peering with other operator instances")
+    run.add_argument("--liveness", metavar="URL", help="liveness endpoint, e.g. http://0.0.0.0:8080/healthz")
+    run.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
+    run.add_argument("--log-format", choices=["text", "json"], help="log format")
+    run.add_argument("--verbose", action="store_true")
+    run.add_argument("--debug", action="store_true")
+    run.add_argument("--poll-fast", type=float, help="first re-check of a transitional state (s)")
+    run.add_argument("--poll-factor", type=float, help="backoff factor of transitional re-checks")
+    run.add_argument("--poll-cap", type=float, help="longest wait between transitional re-checks (s)")
+    run.add_argument("--poll-steady", type=float, help="re-check interval of steady states (s)")
+    run.add_argument("--poll-jitter", type=float, help="jitter fraction of steady re-checks")
+    run.add_argument("--poll-error", type=float, help="first retry after a transient error (s)")
+    run.add_argument("--read-tps", type=float, help="SageMaker read calls per second per region")
+    run.add_argument("--mutate-tps", type=float, help="SageMaker mutating calls per second per region")
+    run.add_argument("--max-workers", type=int, help="threads / HTTP connections per region")
+    return p
+
+
+def settings_from(args: argparse.Namespace) -> config.Settings:
+    s = config.Settings.from_env()
+    for attr, value in (
+        ("region", args.region),
+        ("endpoint_url", args.endpoint_url),
+        ("cluster_id", args.cluster_id),
+        ("log_format", args.log_format),
+        ("read_tps", args.read_tps),
+        ("mutate_tps", args.mutate_tps),
+        ("max_workers", args.max_workers),
+    ):
+        if value is not None:
+            setattr(s, attr, value)
+    for name in ("fast", "factor", "cap", "steady", "jitter", "error"):
+        value = getattr(args, f"poll_{name}")
+        if value is not None:
+            setattr(s.poll, name, value)
+    if args.namespace:
+        s.namespaces = list(args.namespace)
+    elif args.all_namespaces:
+        s.namespaces = []
+    return s
+
+
+def run(args: argparse.Namespace) -> int:
+    import kopf
+
+    from .handlers import REGISTRY
+
+    settings = settings_from(args)
+    config.install(settings)
+    kopf.configure(
+        verbose=args.verbose,
+        debug=args.debug,
+        log_format=kopf.LogFormat.JSON if settings.log_format == "json" else kopf.LogFormat.FULL,
+    )
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+    if args.metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(args.metrics_port)
+    asyncio.run(
+        kopf.operator(
+            registry=REGISTRY,
+            standalone=args.standalone,
+            clusterwide=not settings.namespaces,
+            namespaces=settings.namespaces,
+            liveness_endpoint=args.liveness,
+        )
+    )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "run":
+        return run(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

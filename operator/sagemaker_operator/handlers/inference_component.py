@@ -1,0 +1,193 @@
+"""kopf wiring of the InferenceComponent controller (thin: the logic is in reconcile/).
+
+- a daemon per CR loops: observe SageMaker -> reconcile (pure) -> act -> write status -> sleep
+  (adaptive, see requeue.py); a cheap on.event handler wakes it when the spec changes;
+- on.delete (kopf's finalizer) waits out transitions, deletes, and keeps the finalizer until
+  SageMaker says the component is gone: it only ever raises TemporaryError, never gives up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import replace
+from typing import Any
+
+import kopf
+import pydantic
+
+from .. import config, metrics
+from ..conditions import Verdict
+from ..errors import Kind, SageMakerError
+from ..gateway import SageMakerGateway, gateways
+from ..models.base import GROUP, VERSION
+from ..models.inference_component import KIND, PLURAL, InferenceComponentSpec
+from ..ownership import Owner
+from ..reconcile import inference_component as rec
+from ..requeue import Pace, Policy
+from ..status import StatusWriter, build, endpoint_summary
+from .common import REGISTRY, sleep
+
+Logger = logging.Logger | logging.LoggerAdapter[Any]
+
+WRITER = StatusWriter(PLURAL, KIND)
+_MEMORY_FIELDS = tuple(rec.Memory().to_status())
+
+
+class _Invalid(Exception):
+    pass
+
+
+def _desired(body: kopf.Body, settings: config.Settings) -> rec.Desired:
+    meta = body.get("metadata", {})
+    try:
+        spec = InferenceComponentSpec.model_validate(dict(body.get("spec") or {}))
+    except pydantic.ValidationError as exc:
+        raise _Invalid(str(exc)) from exc
+    owner = Owner(meta["namespace"], KIND, meta["name"], meta["uid"], settings.cluster_id)
+    return rec.Desired(spec.name_for(meta["name"]), int(meta.get("generation") or 1), owner, spec)
+
+
+async def _observe(gw: SageMakerGateway, desired: rec.Desired) -> rec.Observed:
+    async def describe(op: str, **params: Any) -> dict[str, Any] | None:
+        try:
+            return await gw.call(op, **params)
+        except SageMakerError as err:
+            if err.kind is Kind.NOT_FOUND:
+                return None
+            raise
+
+    endpoint = await describe("DescribeEndpoint", EndpointName=desired.spec.endpoint_name)
+    component = await describe("DescribeInferenceComponent", InferenceComponentName=desired.name)
+    tags: dict[str, str] | None = None
+    if component is not None:
+        tags = {}
+        token: str | None = None
+        while True:
+            page = await gw.call(
+                "ListTags", ResourceArn=component["InferenceComponentArn"], **({"NextToken": token} if token else {})
+            )
+            tags.update({t["Key"]: t.get("Value", "") for t in page.get("Tags", [])})
+            token = page.get("NextToken")
+            if not token:
+                break
+    return rec.Observed(endpoint, component, tags)
+
+
+def _post(body: kopf.Body, event: rec.Event) -> None:
+    (kopf.warn if event.warning else kopf.info)(body, reason=event.reason, message=event.message)
+
+
+async def _pass(body: kopf.Body, memo: Any, logger: Logger, deleting: bool) -> rec.Decision:
+    """One observe -> reconcile -> act -> write status pass. Returns the decision taken."""
+    settings = config.current()
+    current: dict[str, Any] = memo.get("status") or dict(body.get("status") or {})
+    memory = rec.Memory.from_status(current)
+    try:
+        desired = _desired(body, settings)
+    except _Invalid as exc:
+        decision = rec.Decision(Verdict(False, "InvalidSpec", str(exc), stalled=True), Pace.STEADY, memory)
+        if deleting:  # nothing we can identify: let it go
+            return replace(decision, done=True)
+        await _write(body, memo, current, None, None, decision)
+        return decision
+
+    gw = gateways.get(desired.spec.region)
+    observed: rec.Observed | None = None
+    try:
+        observed = await _observe(gw, desired)
+    except SageMakerError as err:
+        decision = rec.observe_failed(memory, err)
+    else:
+        if deleting:
+            decision = rec.reconcile_delete(desired, observed, memory, settings.remove_tags_on_retain)
+        else:
+            decision = rec.reconcile(desired, observed, memory)
+
+    action = decision.action
+    if action is not None:
+        try:
+            for op, params in action.calls:
+                await gw.call(op, **params)
+        except SageMakerError as err:
+            logger.warning("%s failed: %s", action.kind.value, err)
+            decision = rec.after_error(desired, decision, err)
+        else:
+            if action.memory is not None:
+                decision = replace(decision, memory=action.memory)
+            if action.event is not None:
+                _post(body, action.event)
+        metrics.RECONCILES.labels(KIND, action.kind.value).inc()
+    for event in decision.events:
+        _post(body, event)
+
+    mirror = None if observed is None else (observed.component or {})
+    endpoint = None if observed is None else endpoint_summary(observed.endpoint, desired.spec.endpoint_name)
+    if not (deleting and decision.done):
+        await _write(body, memo, current, mirror, endpoint, decision)
+    return decision
+
+
+async def _write(
+    body: kopf.Body,
+    memo: Any,
+    current: dict[str, Any],
+    mirror: dict[str, Any] | None,
+    endpoint: dict[str, Any] | None,
+    decision: rec.Decision,
+) -> None:
+    meta = body.get("metadata", {})
+    new = build(
+        current,
+        mirror=mirror,
+        endpoint=endpoint,
+        verdict=decision.verdict,
+        generation=meta.get("generation"),
+        bookkeeping=decision.memory.to_status(),
+    )
+    await WRITER.write(meta["namespace"], meta["name"], current, new)
+    memo["status"] = new
+
+
+def _delay(memo: Any, pace: Pace) -> float:
+    policy: Policy = memo.setdefault("policy", Policy(config.current().poll, random.Random()))
+    attempt = memo.get("attempt", 0) + 1 if memo.get("pace") is pace else 0
+    memo["pace"], memo["attempt"] = pace, attempt
+    return policy.delay(pace, attempt)
+
+
+@kopf.on.event(GROUP, VERSION, PLURAL, registry=REGISTRY)
+async def wake_on_change(body: kopf.Body, memo: Any, **_: Any) -> None:
+    """Wake the daemon early when the spec (generation) changed; cheap, no API calls.
+
+    Async on purpose: kopf runs sync handlers in threads, and asyncio.Event is not thread-safe."""
+    generation = body.get("metadata", {}).get("generation")
+    if memo.get("seen_generation") != generation:
+        memo["seen_generation"] = generation
+        wake = memo.get("wake")
+        if wake is not None:
+            wake.set()
+
+
+@kopf.daemon(GROUP, VERSION, PLURAL, registry=REGISTRY, cancellation_timeout=10.0)
+async def run(body: kopf.Body, memo: Any, stopped: Any, logger: Logger, **_: Any) -> None:
+    wake: asyncio.Event = memo.setdefault("wake", asyncio.Event())
+    while not stopped:
+        try:
+            decision = await _pass(body, memo, logger, deleting=False)
+            delay = _delay(memo, decision.pace)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a bug or the API server away: never let the daemon die
+            logger.exception("reconcile pass failed")
+            delay = _delay(memo, Pace.ERROR)
+        await sleep(delay, wake, stopped)
+
+
+@kopf.on.delete(GROUP, VERSION, PLURAL, registry=REGISTRY)
+async def delete(body: kopf.Body, memo: Any, logger: Logger, **_: Any) -> None:
+    # No retries=/timeout=/PermanentError here: kopf would drop the finalizer and orphan the component.
+    decision = await _pass(body, memo, logger, deleting=True)
+    if not decision.done:
+        raise kopf.TemporaryError(decision.verdict.message, delay=_delay(memo, decision.pace))

@@ -1,0 +1,1 @@
+"""Pure reconcilers: desired spec + observed SageMaker state -> one action, conditions, pace."""
