@@ -21,7 +21,11 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--region", help="default AWS region (AWS_REGION)")
     run.add_argument("--endpoint-url", help="SageMaker endpoint URL, e.g. the emulator (SAGEMAKER_ENDPOINT_URL)")
     run.add_argument("--cluster-id", help="value of the ownership 'cluster' tag")
-    run.add_argument("--standalone", action="store_true", help="no peering with other operator instances")
+    peering = run.add_mutually_exclusive_group()
+    peering.add_argument("--standalone", action="store_true", help="no peering with other operator instances")
+    # Several replicas (the Helm chart's HA mode) share one kopf peering object: one is active.
+    peering.add_argument("--peering", metavar="NAME", help="kopf peering object shared by the operator's replicas")
+    run.add_argument("--priority", type=int, help="kopf peering priority (the highest live one is active)")
     run.add_argument("--liveness", metavar="URL", help="liveness endpoint, e.g. http://0.0.0.0:8080/healthz")
     run.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
     run.add_argument("--log-format", choices=["text", "json"], help="log format")
@@ -84,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
         kopf.operator(
             registry=REGISTRY,
             standalone=args.standalone,
+            peering_name=args.peering,
+            priority=args.priority,
             clusterwide=not settings.namespaces,
             namespaces=settings.namespaces,
             liveness_endpoint=args.liveness,

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
+from sagemaker_operator import cli
+
 from .conftest import CHART, FULLNAME, NAMESPACE, ROOT, Render, by_kind, container, env_of, one, set_args
 
 GROUP = "sagemaker.inference-operator.dev"
@@ -160,6 +162,21 @@ def test_cluster_wide_defaults(render: Render) -> None:
     assert service["spec"]["ports"] == [{"name": "metrics", "port": 9090, "targetPort": "metrics", "protocol": "TCP"}]
 
 
+@pytest.mark.parametrize("name", sorted(COMBINATIONS))
+def test_args_are_the_operators_flags(render: Render, name: str) -> None:
+    """Every argument the chart passes parses with the operator's own CLI parser."""
+    args = container(render({**COMBINATIONS[name], "operator.logLevel": "debug"}))["args"]
+    parsed = cli.parser().parse_args(["run", *args])
+    settings = cli.settings_from(parsed)
+    assert settings.namespaces == COMBINATIONS[name].get("watchNamespaces", [])
+    assert parsed.debug and parsed.log_format == "json" and parsed.liveness == "http://0.0.0.0:8080/healthz"
+    assert parsed.metrics_port == (None if name == "metrics-off" else 9090)
+    ha = COMBINATIONS[name].get("replicas", 1) > 1
+    assert (parsed.peering, parsed.priority, parsed.standalone) == (
+        (FULLNAME, 100, False) if ha else (None, None, True)
+    )
+
+
 def test_restricted_security_context(render: Render) -> None:
     pod = one(render(), "Deployment")["spec"]["template"]["spec"]
     assert pod["securityContext"]["runAsNonRoot"] is True
@@ -281,7 +298,7 @@ def test_operator_settings_extra_args_env_and_scheduling(render: Render) -> None
             "operator.clusterId": "prod-eu",
             "operator.poll.fast": 2.5,
             "operator.rateLimits.mutateTps": 4,
-            "operator.extraArgs": ["--dev"],
+            "operator.extraArgs": ["--max-workers=4"],
             "operator.extraEnv": [{"name": "FOO", "value": "bar"}],
             "image.digest": "sha256:" + "a" * 64,
             "nodeSelector": {"kubernetes.io/os": "linux"},
@@ -292,7 +309,7 @@ def test_operator_settings_extra_args_env_and_scheduling(render: Render) -> None
     )
     c = container(docs)
     assert c["image"] == "sagemaker-inference-operator@sha256:" + "a" * 64
-    assert c["args"][-3:] == ["--log-format=text", "--debug", "--dev"]
+    assert c["args"][-3:] == ["--log-format=text", "--debug", "--max-workers=4"]
     env = env_of(docs)
     assert env["SAGEMAKER_ENDPOINT_URL"] == "http://sagemaker-emulator:8080"
     assert env["SAGEMAKER_OPERATOR_CLUSTER_ID"] == "prod-eu"
