@@ -279,7 +279,7 @@ def _go_env(env: Mapping[str, str]) -> dict[str, str]:
 
 def _run_logged(cmd: list[str], cwd: Path, env: Mapping[str, str], log: Log, what: str) -> str:
     """Run a long command, its output in a file, with a heartbeat so CI logs show it is alive."""
-    logfile = cwd / f"{what.replace(' ', '-')}.log"
+    logfile = cwd / (re.sub(r"[^\w.-]+", "-", what) + ".log")
     start = time.monotonic()
     with open(logfile, "w+") as out:
         proc = subprocess.Popen(cmd, cwd=cwd, env=dict(env), stdout=out, stderr=subprocess.STDOUT)
