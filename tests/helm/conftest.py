@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import pathlib
 import subprocess
@@ -17,19 +16,17 @@ CHART = ROOT / "helm" / "sagemaker-inference-operator"
 RELEASE = "sio"
 NAMESPACE = "sagemaker-system"
 FULLNAME = "sio-sagemaker-inference-operator"
+GROUP = "sagemaker.inference-operator.dev"
+CRS = ("inferencecomponents", "inferenceexperiments")
+KOPF_CRDS = {"clusterkopfpeerings.kopf.dev", "kopfpeerings.kopf.dev"}
 
 Render = Callable[..., list[dict[str, Any]]]
 
 
 @pytest.fixture(scope="session")
-def helm_bin(request: pytest.FixtureRequest) -> pathlib.Path:
-    """helm at the pinned version, provisioned by kube_testenv (HELM_BIN overrides, as there)."""
-    if os.environ.get("HELM_BIN"):
-        return pathlib.Path(os.environ["HELM_BIN"])
-    if importlib.util.find_spec("kube_testenv.pytest_plugin") is None:
-        pytest.skip("kube_testenv (branch cp) not merged yet and HELM_BIN unset")
-    binaries: Any = request.getfixturevalue("kube_binaries")
-    return pathlib.Path(binaries.helm)
+def helm_bin(kube_binaries: Any) -> pathlib.Path:
+    """helm at the pinned version, provisioned by kube_testenv (HELM_BIN overrides it there)."""
+    return pathlib.Path(kube_binaries.helm)
 
 
 def set_args(values: dict[str, Any]) -> list[str]:
@@ -61,13 +58,19 @@ def helm(helm_bin: pathlib.Path, tmp_path_factory: pytest.TempPathFactory) -> Ca
 
 @pytest.fixture(scope="session")
 def render(helm: Callable[..., str]) -> Render:
-    """`helm template` with the given values (dotted keys); returns the parsed documents."""
+    """`helm template --include-crds` (what `helm install` and Argo CD apply) with the given values
+    (dotted keys); returns the parsed documents."""
 
     def template(values: dict[str, Any] | None = None, *extra: str) -> list[dict[str, Any]]:
-        out = helm("template", RELEASE, str(CHART), "--namespace", NAMESPACE, *set_args(values or {}), *extra)
+        flags = ("--namespace", NAMESPACE, "--include-crds", *set_args(values or {}), *extra)
+        out = helm("template", RELEASE, str(CHART), *flags)
         return [doc for doc in yaml.safe_load_all(out) if doc]
 
     return template
+
+
+def sagemaker_crds(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [d for d in by_kind(docs, "CustomResourceDefinition") if d["spec"]["group"] == GROUP]
 
 
 def by_kind(docs: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:

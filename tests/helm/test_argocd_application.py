@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from .conftest import CHART, ROOT, by_kind
+from .conftest import CHART, ROOT, sagemaker_crds
 
 APPS = {d["metadata"]["name"]: d for d in yaml.safe_load_all((ROOT / "argocd" / "application.yaml").read_text())}
 
@@ -33,7 +33,7 @@ def test_application_values_render(helm: Callable[..., str], tmp_path: pathlib.P
     values.write_text(json.dumps(APPS["sagemaker-inference-operator"]["spec"]["source"]["helm"]["valuesObject"]))
     out = helm("template", "sagemaker-inference-operator", str(CHART), "-n", "sagemaker-system", "-f", str(values))
     docs = [d for d in yaml.safe_load_all(out) if d]
-    crds = by_kind(docs, "CustomResourceDefinition")
+    crds = sagemaker_crds(docs)
     assert crds and all(wave(c) == -1 for c in crds)
     assert all(c["metadata"]["annotations"]["argocd.argoproj.io/sync-options"] == "Prune=false" for c in crds)
-    assert all(wave(d) == 0 for d in docs if d["kind"] != "CustomResourceDefinition")
+    assert all(wave(d) == 0 for d in docs if d not in crds)

@@ -15,10 +15,22 @@ import yaml
 
 from sagemaker_operator import cli
 
-from .conftest import CHART, FULLNAME, NAMESPACE, ROOT, Render, by_kind, container, env_of, one, set_args
-
-GROUP = "sagemaker.inference-operator.dev"
-CRS = ("inferencecomponents", "inferenceexperiments")
+from .conftest import (
+    CHART,
+    CRS,
+    FULLNAME,
+    GROUP,
+    KOPF_CRDS,
+    NAMESPACE,
+    ROOT,
+    Render,
+    by_kind,
+    container,
+    env_of,
+    one,
+    sagemaker_crds,
+    set_args,
+)
 
 COMBINATIONS: dict[str, dict[str, Any]] = {
     "cluster-wide": {},
@@ -125,10 +137,11 @@ def test_cluster_wide_defaults(render: Render) -> None:
             "ClusterRoleBinding",
             "Service",
             "Deployment",
-            "CustomResourceDefinition",
-            "CustomResourceDefinition",
         ]
+        + ["CustomResourceDefinition"] * 4
     )
+    crds = {d["metadata"]["name"] for d in by_kind(docs, "CustomResourceDefinition")}
+    assert crds == {f"{plural}.{GROUP}" for plural in CRS} | KOPF_CRDS
     role = one(docs, "ClusterRole", FULLNAME)
     assert rules(role) == WATCHED | {CRD_SCAN, NAMESPACES}
     binding = one(docs, "ClusterRoleBinding", FULLNAME)
@@ -225,10 +238,10 @@ def test_ha_with_kopf_peering(render: Render, combo: str) -> None:
     assert "--standalone" not in args
     kind = "ClusterKopfPeering" if cluster_wide else "KopfPeering"
     plural = kind.lower() + "s"
+    # The peering CRDs come from the chart's crds/ (installed before the templates are built).
     crd = one(docs, "CustomResourceDefinition", f"{plural}.kopf.dev")
     assert crd["spec"]["scope"] == ("Cluster" if cluster_wide else "Namespaced")
     assert crd["spec"]["names"]["kind"] == kind
-    assert crd["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
     (version,) = crd["spec"]["versions"]
     assert version["name"] == "v1" and version["served"] and version["storage"]
     status = version["schema"]["openAPIV3Schema"]["properties"]["status"]
@@ -243,9 +256,7 @@ def test_ha_with_kopf_peering(render: Render, combo: str) -> None:
         assert sorted(p["metadata"]["namespace"] for p in peerings) == ["team-a", "team-b"]
         for role in by_kind(docs, "Role"):
             assert rules(role) == WATCHED | {peering_rule}
-    # Without peering CRDs (another kopf operator installed them), the peering objects remain.
-    docs = render({**COMBINATIONS[combo], "peering.installCRDs": False, "peering.name": "shared"})
-    assert not [d for d in by_kind(docs, "CustomResourceDefinition") if d["spec"]["group"] == "kopf.dev"]
+    docs = render({**COMBINATIONS[combo], "peering.name": "shared"})
     assert {p["metadata"]["name"] for p in by_kind(docs, kind)} == {"shared"}
     assert "--peering=shared" in container(docs)["args"]
 
@@ -343,7 +354,7 @@ def test_chart_crd_files_are_generated() -> None:
 def test_rendered_crds_equal_crds_dir(render: Render, keep: bool, extra: dict[str, str]) -> None:
     """The CRD objects `helm template` renders are crds/'s, plus only the annotations asked for."""
     docs = render({"crds.keep": keep, "crds.annotations": extra})
-    rendered = {d["metadata"]["name"]: d for d in by_kind(docs, "CustomResourceDefinition")}
+    rendered = {d["metadata"]["name"]: d for d in sagemaker_crds(docs)}
     expected = crd_objects()
     assert sorted(rendered) == sorted(expected)
     for name, obj in rendered.items():
@@ -353,4 +364,6 @@ def test_rendered_crds_equal_crds_dir(render: Render, keep: bool, extra: dict[st
 
 
 def test_crds_install_off(render: Render) -> None:
-    assert not by_kind(render(COMBINATIONS["no-crds"]), "CustomResourceDefinition")
+    docs = render(COMBINATIONS["no-crds"])
+    assert not sagemaker_crds(docs)
+    assert {d["metadata"]["name"] for d in by_kind(docs, "CustomResourceDefinition")} == KOPF_CRDS

@@ -1,0 +1,373 @@
+"""The chart on the real kube-apiserver (kube_testenv): `helm install` of the main value
+combinations with every object accepted, PodSecurity "restricted" admission of the operator's pod,
+the ServiceAccount's RBAC (`kubectl auth can-i`), and the operator itself running with the chart's
+args, env and ServiceAccount token, driving an InferenceComponent to Ready on the SageMaker emulator.
+
+There is no kubelet: Deployments never get pods, so the operator runs here as a subprocess instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+
+from kube_testenv.controlplane import ControlPlane, free_port
+from sagemaker_emulator.backend import Backend
+from sagemaker_emulator.clock import Clock
+from sagemaker_emulator.server import EmulatorServer
+
+from .conftest import CHART, CRS, GROUP, KOPF_CRDS, set_args
+
+pytestmark = [pytest.mark.controlplane, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+ROLE = "arn:aws:iam::123456789012:role/sagemaker"
+IRSA_ROLE = "arn:aws:iam::123456789012:role/sagemaker-inference-operator"
+
+
+@dataclass
+class Release:
+    plane: ControlPlane
+    name: str
+    namespace: str
+    values: dict[str, Any]
+    docs: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def fullname(self) -> str:
+        return f"{self.name}-sagemaker-inference-operator"
+
+    @property
+    def user(self) -> str:
+        return f"system:serviceaccount:{self.namespace}:{self.fullname}"
+
+    def install(self, *flags: str) -> Release:
+        self.plane.helm(
+            "install", self.name, str(CHART), "-n", self.namespace, *flags, *set_args(self.values), timeout=180
+        )
+        manifest = self.plane.helm("get", "manifest", self.name, "-n", self.namespace).stdout
+        self.docs = [d for d in yaml.safe_load_all(manifest) if d]
+        return self
+
+    def uninstall(self) -> None:
+        self.plane.helm("uninstall", self.name, "-n", self.namespace, "--wait", timeout=180)
+
+    def kind(self, kind: str) -> list[dict[str, Any]]:
+        return [d for d in self.docs if d["kind"] == kind]
+
+    def can_i(self, verb: str, resource: str, namespace: str | None = None) -> bool:
+        where = ["-n", namespace] if namespace else ["--all-namespaces"]
+        done = self.plane.kubectl("auth", "can-i", verb, resource, *where, f"--as={self.user}", check=False)
+        assert done.stdout.strip() in ("yes", "no"), done.stdout + done.stderr
+        return done.stdout.strip() == "yes"
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(0.25)
+    raise AssertionError(f"{what} not met within {timeout}s (last: {last!r})")
+
+
+def namespace(plane: ControlPlane, stem: str) -> str:
+    name = f"{stem}-{uuid.uuid4().hex[:6]}"
+    plane.create_namespace(name)
+    return name
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorServer]:
+    server = EmulatorServer(Backend(clock=Clock(0.002), seed=7)).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster_release(controlplane: ControlPlane, emulator: EmulatorServer) -> Iterator[Release]:
+    """The default, cluster-wide release, configured as on EKS with IRSA (plus the emulator's URL and
+    fast polling for the operator test). It takes over the CRDs if another test applied them."""
+    values: dict[str, Any] = {
+        "serviceAccount.iamRoleArn": IRSA_ROLE,
+        "aws.region": "us-west-2",
+        "aws.endpointUrl": emulator.url,
+        "livenessProbe.port": free_port(),
+        "metrics.port": free_port(),
+        "operator.logLevel": "debug",
+        "operator.poll": {"fast": 0.2, "cap": 1, "steady": 1.5},
+    }
+    release = Release(controlplane, f"sio-{uuid.uuid4().hex[:6]}", namespace(controlplane, "sagemaker-system"), values)
+    release.install("--take-ownership")
+    yield release
+    release.uninstall()
+
+
+def test_every_rendered_object_is_on_the_server(cluster_release: Release) -> None:
+    plane = cluster_release.plane
+    kinds = sorted({d["kind"] for d in cluster_release.docs})
+    assert kinds == sorted(
+        {"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Service", "Deployment", "CustomResourceDefinition"}
+    )
+    for doc in cluster_release.docs:
+        meta = doc["metadata"]
+        where = ["-n", meta["namespace"]] if "namespace" in meta else []
+        got = json.loads(
+            plane.kubectl(
+                "get",
+                f"{doc['kind']}.{doc['apiVersion'].split('/')[0]}" if "/" in doc["apiVersion"] else doc["kind"],
+                meta["name"],
+                *where,
+                "-o",
+                "json",
+            ).stdout
+        )
+        assert (
+            got["metadata"]["labels"].get("app.kubernetes.io/managed-by") == "Helm"
+            or doc["kind"] == "CustomResourceDefinition"
+        )
+    crds = [f"crd/{plural}.{GROUP}" for plural in CRS]
+    plane.kubectl("wait", "--for=condition=Established", "--timeout=60s", *crds)
+    sa = json.loads(
+        plane.kubectl("get", "sa", cluster_release.fullname, "-n", cluster_release.namespace, "-o", "json").stdout
+    )
+    assert sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == IRSA_ROLE
+
+
+def test_crds_on_the_server_are_the_generated_ones(cluster_release: Release) -> None:
+    plane = cluster_release.plane
+    for path in sorted((ROOT / "crds").glob("*.yaml")):
+        expected = yaml.safe_load(path.read_text())
+        live = json.loads(plane.kubectl("get", "crd", expected["metadata"]["name"], "-o", "json").stdout)
+        assert live["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+        assert live["spec"]["names"] == expected["spec"]["names"]
+        (version,) = live["spec"]["versions"]
+        assert version["schema"] == expected["spec"]["versions"][0]["schema"]
+        assert version["subresources"] == expected["spec"]["versions"][0]["subresources"]
+
+
+def test_service_account_rbac_is_least_privilege(cluster_release: Release) -> None:
+    release = cluster_release
+    other = namespace(release.plane, "elsewhere")
+    for plural in CRS:
+        for verb in ("get", "list", "watch", "patch"):
+            assert release.can_i(verb, f"{plural}.{GROUP}"), (verb, plural)
+            assert release.can_i(verb, f"{plural}.{GROUP}", other), (verb, plural, other)
+        assert release.can_i("patch", f"{plural}.{GROUP}/status", other)
+        for verb in ("create", "update", "delete", "deletecollection"):
+            assert not release.can_i(verb, f"{plural}.{GROUP}", other), (verb, plural)
+    assert release.can_i("create", "events", other) and release.can_i("patch", "events", other)
+    for verb in ("get", "list", "watch"):
+        assert release.can_i(verb, "customresourcedefinitions.apiextensions.k8s.io")
+    assert release.can_i("list", "namespaces") and release.can_i("watch", "namespaces")
+    assert not release.can_i("create", "customresourcedefinitions.apiextensions.k8s.io")
+    for verb, resource in [
+        ("get", "secrets"),
+        ("list", "configmaps"),
+        ("create", "pods"),
+        ("delete", "events"),
+        ("patch", "clusterkopfpeerings.kopf.dev"),
+        ("create", "namespaces"),
+        ("escalate", "clusterroles.rbac.authorization.k8s.io"),
+    ]:
+        assert not release.can_i(verb, resource, other), (verb, resource)
+
+
+def test_pod_template_passes_restricted_pod_security(cluster_release: Release) -> None:
+    """The namespace enforces the "restricted" Pod Security Standard; the API server's PodSecurity
+    admission accepts the chart's pod (server dry run) and rejects a weakened copy (control)."""
+    plane, ns = cluster_release.plane, cluster_release.namespace
+    plane.kubectl("label", "namespace", ns, "pod-security.kubernetes.io/enforce=restricted", "--overwrite")
+    (deployment,) = cluster_release.kind("Deployment")
+    template = deployment["spec"]["template"]
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {**template["metadata"], "name": "psa-check"}}
+    pod["spec"] = template["spec"]
+
+    def create(body: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+        return plane.kubectl("create", "--dry-run=server", "-n", ns, "-f", "-", input=json.dumps(body), check=False)
+
+    accepted = create(pod)
+    assert accepted.returncode == 0, accepted.stderr
+    assert "violate" not in accepted.stderr.lower() and "warning" not in accepted.stderr.lower(), accepted.stderr
+    weakened = json.loads(json.dumps(pod))
+    weakened["spec"]["containers"][0]["securityContext"]["allowPrivilegeEscalation"] = True
+    del weakened["spec"]["securityContext"]["seccompProfile"]
+    rejected = create(weakened)
+    assert rejected.returncode != 0 and "restricted" in rejected.stderr, rejected.stderr
+
+
+def operator_env(release: Release, kubeconfig: Path) -> dict[str, str]:
+    """The container's environment as the chart renders it (valueFrom resolved by hand)."""
+    (deployment,) = release.kind("Deployment")
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value", "") for e in container["env"]}
+    env["POD_ID"] = f"{release.fullname}-test"
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SAGEMAKER_", "KUBE"))}
+    return {
+        **base,
+        **env,
+        "KUBECONFIG": str(kubeconfig),
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+
+
+def test_operator_runs_as_the_chart_service_account(
+    cluster_release: Release, emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    """`sagemaker-operator run` with exactly the chart's args and env, authenticated only by a token
+    of the chart's ServiceAccount: the RBAC the chart grants is enough for a full lifecycle."""
+    release, plane = cluster_release, cluster_release.plane
+    kubeconfig = plane.service_account_kubeconfig(
+        release.namespace, release.fullname, tmp_path / "kubeconfig", create=False
+    )
+    (deployment,) = release.kind("Deployment")
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["args"][:2] == ["--all-namespaces", "--standalone"]
+    sm = boto3.client(
+        "sagemaker",
+        endpoint_url=emulator.url,
+        region_name="us-west-2",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+    model, endpoint = f"m-{uuid.uuid4().hex[:6]}", f"ep-{uuid.uuid4().hex[:6]}"
+    sm.create_model(
+        ModelName=model,
+        ExecutionRoleArn=ROLE,
+        PrimaryContainer={"Image": "123456789012.dkr.ecr.us-west-2.amazonaws.com/llm:1"},
+    )
+    sm.create_endpoint_config(
+        EndpointConfigName=endpoint,
+        ExecutionRoleArn=ROLE,
+        ProductionVariants=[{"VariantName": "AllTraffic", "InstanceType": "ml.g5.12xlarge", "InitialInstanceCount": 1}],
+    )
+    sm.create_endpoint(EndpointName=endpoint, EndpointConfigName=endpoint)
+    ns = namespace(plane, "workloads")
+    log = tmp_path / "operator.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sagemaker_operator", "run", *container["args"]],
+            env=operator_env(release, kubeconfig),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        liveness = container["args"][2].removeprefix("--liveness=").replace("0.0.0.0", "127.0.0.1")
+        body = {
+            "apiVersion": f"{GROUP}/v1alpha1",
+            "kind": "InferenceComponent",
+            "metadata": {"name": "chart-ic", "namespace": ns},
+            "spec": {
+                "endpointName": endpoint,
+                "variantName": "AllTraffic",
+                "specification": {
+                    "modelName": model,
+                    "computeResourceRequirements": {"minMemoryRequiredInMb": 1024, "numberOfCpuCoresRequired": 1},
+                },
+                "runtimeConfig": {"copyCount": 1},
+            },
+        }
+        plane.kubectl("apply", "-f", "-", input=json.dumps(body))
+
+        def ready() -> dict[str, Any] | None:
+            got = json.loads(plane.kubectl("get", "smic", "chart-ic", "-n", ns, "-o", "json").stdout)
+            status = got.get("status") or {}
+            conditions = {c["type"]: c["status"] for c in status.get("conditions") or []}
+            return got if conditions.get("Ready") == "True" else None
+
+        got = wait_for(ready, timeout=90, what="InferenceComponent Ready")
+        assert got["status"]["inferenceComponentStatus"] == "InService"
+        assert f"{GROUP}/finalizer" in got["metadata"]["finalizers"]
+        assert (
+            sm.describe_inference_component(InferenceComponentName="chart-ic")["InferenceComponentStatus"]
+            == "InService"
+        )
+        tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=got["status"]["inferenceComponentArn"])["Tags"]}
+        assert tags[f"{GROUP}/owner"] == f"{ns}/InferenceComponent/chart-ic"
+        # kopf's liveness endpoint answers where the chart's probe looks.
+        with urllib.request.urlopen(liveness, timeout=5) as rsp:
+            assert rsp.status == 200
+
+        # Deletion: the finalizer runs (SageMaker delete) and is removed, with the same RBAC.
+        plane.kubectl("delete", "smic", "chart-ic", "-n", ns, "--wait=false")
+
+        def gone() -> bool:
+            return plane.kubectl("get", "smic", "chart-ic", "-n", ns, check=False).returncode != 0
+
+        wait_for(gone, timeout=90, what="InferenceComponent deleted")
+        assert "chart-ic" not in {
+            c["InferenceComponentName"] for c in sm.list_inference_components()["InferenceComponents"]
+        }
+        text = log.read_text()
+        assert " 403" not in text and "Forbidden" not in text and "forbidden" not in text, text[-3000:]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.returncode not in (0, -15):
+            print(log.read_text()[-5000:])
+
+
+def test_namespaced_release_and_crds_kept_on_uninstall(controlplane: ControlPlane) -> None:
+    team_a, team_b = namespace(controlplane, "team-a"), namespace(controlplane, "team-b")
+    values = {"watchNamespaces": [team_a, team_b]}
+    release = Release(controlplane, f"sion-{uuid.uuid4().hex[:6]}", namespace(controlplane, "sio-ns"), values)
+    release.install("--take-ownership")
+    roles = {r["metadata"]["namespace"] for r in release.kind("Role")}
+    assert roles == {team_a, team_b}
+    other = namespace(controlplane, "not-watched")
+    for ns in (team_a, team_b):
+        assert release.can_i("patch", f"inferencecomponents.{GROUP}", ns)
+        assert release.can_i("patch", f"inferenceexperiments.{GROUP}/status", ns)
+        assert release.can_i("create", "events", ns)
+    assert not release.can_i("list", f"inferencecomponents.{GROUP}", other)
+    assert not release.can_i("list", f"inferencecomponents.{GROUP}")  # not cluster-wide
+    assert not release.can_i("list", "namespaces")
+    assert release.can_i("watch", "customresourcedefinitions.apiextensions.k8s.io")
+    # `crds.keep`: uninstalling the release that owns the CRDs leaves them (and every CR) in place.
+    release.uninstall()
+    for plural in CRS:
+        controlplane.kubectl("get", "crd", f"{plural}.{GROUP}")
+    assert controlplane.kubectl("get", "role", release.fullname, "-n", team_a, check=False).returncode != 0
+
+
+@pytest.mark.parametrize("scope", ["cluster-wide", "namespaced"])
+def test_ha_release_with_kopf_peering(controlplane: ControlPlane, scope: str) -> None:
+    """Peering CRDs (chart crds/) and the peering object install in one `helm install`."""
+    watched = [namespace(controlplane, "team-ha")] if scope == "namespaced" else []
+    values: dict[str, Any] = {"replicas": 2, "crds.install": False, "watchNamespaces": watched}
+    release = Release(controlplane, f"sioha-{uuid.uuid4().hex[:6]}", namespace(controlplane, "sio-ha"), values)
+    release.install()
+    for name in KOPF_CRDS:
+        controlplane.kubectl("wait", "--for=condition=Established", "--timeout=60s", f"crd/{name}")
+    if scope == "cluster-wide":
+        controlplane.kubectl("get", "clusterkopfpeering", release.fullname)
+        assert release.can_i("patch", "clusterkopfpeerings.kopf.dev")
+    else:
+        controlplane.kubectl("get", "kopfpeering", release.fullname, "-n", watched[0])
+        assert release.can_i("patch", "kopfpeerings.kopf.dev", watched[0])
+        assert not release.can_i("patch", "clusterkopfpeerings.kopf.dev")
+    (deployment,) = release.kind("Deployment")
+    assert deployment["spec"]["replicas"] == 2
+    release.uninstall()
+    for name in KOPF_CRDS:
+        controlplane.kubectl("get", "crd", name)  # crds/ CRDs are never deleted by Helm
