@@ -23,10 +23,17 @@ def configure(settings: kopf.OperatorSettings, logger: logging.Logger | logging.
         prefix=PREFIX, key="last-handled-configuration"
     )
     settings.posting.enabled = True
-    settings.posting.level = logging.WARNING  # explicit kopf.info/warn events always go out
+    settings.posting.level = logging.WARNING  # kopf.event() (our lifecycle Events) is not filtered by this
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     _load_kube_config(logger)
+
+
+@kopf.on.login(registry=REGISTRY)
+def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
+    """A custom registry has no default login handlers: in-cluster ServiceAccount, else kubeconfig."""
+    info: kopf.ConnectionInfo | None = kopf.login_with_service_account(**kwargs) or kopf.login_with_kubeconfig(**kwargs)
+    return info
 
 
 def _load_kube_config(logger: logging.Logger | logging.LoggerAdapter[Any]) -> None:
