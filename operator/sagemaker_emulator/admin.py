@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import errors
+from . import errors, forced, limits
 from .backend import Backend
 
 OobAction = Callable[[Backend, dict[str, Any]], dict[str, Any]]
@@ -112,7 +112,29 @@ def add_routes(app: web.Application, backend: Backend) -> None:
         except errors.SageMakerError as err:
             return _json(err.body(), status=err.status)
 
+    async def fail(request: web.Request) -> web.Response:
+        data = await body(request)
+        if not data.get("kind") or not data.get("name"):
+            return _json({"error": "kind and name are required"}, status=400)
+        forced.force_failure(backend, str(data["kind"]), str(data["name"]), data.get("reason"))
+        return _json({"forced": forced.pending_forced_failures(backend)})
+
+    async def get_fail(_: web.Request) -> web.Response:
+        return _json({"forced": forced.pending_forced_failures(backend)})
+
+    async def limits_(request: web.Request) -> web.Response:
+        data = await body(request) if request.method == "POST" else {}
+        try:
+            overrides = limits.set_instance_limits(backend, data)
+        except (TypeError, ValueError) as exc:
+            return _json({"error": str(exc)}, status=400)
+        return _json({"default": limits.DEFAULT_INSTANCE_LIMIT, "limits": overrides})
+
     app.router.add_get("/_emulator/health", health)
+    app.router.add_get("/_emulator/fail", get_fail)
+    app.router.add_post("/_emulator/fail", fail)
+    app.router.add_get("/_emulator/limits", limits_)
+    app.router.add_post("/_emulator/limits", limits_)
     app.router.add_get("/_emulator/counters", counters)
     app.router.add_post("/_emulator/reset", reset)
     app.router.add_get("/_emulator/faults", get_faults)

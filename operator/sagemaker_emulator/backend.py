@@ -103,6 +103,10 @@ class Backend:
         self.counters: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
         self._regions: dict[str, RegionState] = {}
+        # (kind, lowercased name) -> FailureReason for that resource's next transition; see forced.py
+        self.forced_failures: dict[tuple[str, str], str] = {}
+        # Per-instance-type endpoint quota overrides (instances per region); see limits.py
+        self.instance_limits: dict[str, int] = {}
 
     # -- the API -------------------------------------------------------------------------------
     def call(self, operation_name: str, params: dict[str, Any], region: str | None = None) -> dict[str, Any]:
@@ -150,6 +154,8 @@ class Backend:
             self.counters.clear()
             self.errors.clear()
             self.faults.reset()
+            self.forced_failures.clear()
+            self.instance_limits.clear()
 
 
 # -- pagination shared by every List operation -------------------------------------------------

@@ -39,14 +39,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 async def serve(args: argparse.Namespace) -> None:
     backend = Backend(account=args.account, default_region=args.region, clock=Clock(args.time_scale), seed=args.seed)
-    server = await EmulatorServer(backend, host=args.host, port=args.port).start_async()
-    print(f"sagemaker-emulator listening on {server.url}", flush=True)
-    if args.url_file:
-        await asyncio.to_thread(pathlib.Path(args.url_file).write_text, server.url + "\n")
+    # Handlers first: whoever has seen the URL may stop us at once, and must get a clean exit.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    server = await EmulatorServer(backend, host=args.host, port=args.port).start_async()
+    if args.url_file:
+        await asyncio.to_thread(pathlib.Path(args.url_file).write_text, server.url + "\n")
+    print(f"sagemaker-emulator listening on {server.url}", flush=True)
     await stop.wait()
     await server.stop_async()
 

@@ -39,7 +39,7 @@ def emulator(emulator_server: EmulatorServer) -> Iterator[EmulatorServer]:
 
 def client(url: str, region: str = "us-west-2", validate: bool = True, retries: int = 0) -> Any:
     config = botocore.config.Config(
-        retries={"max_attempts": retries + 1, "mode": "standard"},
+        retries={"total_max_attempts": retries + 1, "mode": "standard"},
         parameter_validation=validate,
     )
     return boto3.client(

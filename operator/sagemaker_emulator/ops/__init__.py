@@ -1,3 +1,9 @@
 """SageMaker operations, one module per resource family; importing registers the handlers."""
 
-from . import tags  # noqa: F401
+from . import (  # noqa: F401
+    endpoint_configs,
+    endpoints,
+    experiments,
+    models,
+    tags,
+)
