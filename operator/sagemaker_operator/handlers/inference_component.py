@@ -158,8 +158,10 @@ def _delay(memo: Any, pace: Pace) -> float:
 
 
 @kopf.on.event(GROUP, VERSION, PLURAL, registry=REGISTRY)
-def wake_on_change(body: kopf.Body, memo: Any, **_: Any) -> None:
-    """Wake the daemon early when the spec (generation) changed; cheap, no API calls."""
+async def wake_on_change(body: kopf.Body, memo: Any, **_: Any) -> None:
+    """Wake the daemon early when the spec (generation) changed; cheap, no API calls.
+
+    Async on purpose: kopf runs sync handlers in threads, and asyncio.Event is not thread-safe."""
     generation = body.get("metadata", {}).get("generation")
     if memo.get("seen_generation") != generation:
         memo["seen_generation"] = generation

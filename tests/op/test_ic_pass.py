@@ -1,0 +1,107 @@
+"""The handler's observe -> reconcile -> act -> status pass against the emulator over HTTP
+(no Kubernetes: the status writer is replaced by one that records patches)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from sagemaker_emulator.backend import Backend
+from sagemaker_emulator.clock import Clock
+from sagemaker_emulator.server import EmulatorServer
+from sagemaker_operator import config, status
+from sagemaker_operator.gateway import gateways
+from sagemaker_operator.handlers import inference_component as handler
+
+pytest.importorskip("sagemaker_emulator.ops.components", reason="emulator inference components not merged yet")
+
+ROLE = "arn:aws:iam::123456789012:role/sagemaker"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[EmulatorServer]:
+    s = EmulatorServer(Backend(clock=Clock(0.001), seed=5)).start()
+    yield s
+    s.stop()
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.patches: list[dict[str, Any]] = []
+
+    async def write(self, namespace: str, name: str, current: dict[str, Any] | None, new: dict[str, Any]) -> bool:
+        patch = status.merge_patch(current, new)
+        if patch:
+            self.patches.append(patch)
+        return bool(patch)
+
+
+@pytest.fixture
+def setup(server: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Recorder]]:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    server.backend.reset()
+    config.install(config.Settings(endpoint_url=server.url, read_tps=0, mutate_tps=0))
+    gateways.close()
+    rec = Recorder()
+    monkeypatch.setattr(handler, "WRITER", rec)
+    monkeypatch.setattr(handler, "_post", lambda body, event: rec.patches.append({"event": event.reason}))
+    sm = boto3.client("sagemaker", endpoint_url=server.url, region_name="us-west-2")
+    sm.create_model(ModelName="m", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "img:1"})
+    sm.create_endpoint_config(
+        EndpointConfigName="ep",
+        ExecutionRoleArn=ROLE,
+        ProductionVariants=[{"VariantName": "AllTraffic", "InstanceType": "ml.g5.12xlarge", "InitialInstanceCount": 1}],
+    )
+    sm.create_endpoint(EndpointName="ep", EndpointConfigName="ep")
+    yield sm, rec
+    gateways.close()
+    config.install(config.Settings.from_env())
+
+
+def body(generation: int = 1, **spec: Any) -> dict[str, Any]:
+    s: dict[str, Any] = {
+        "endpointName": "ep",
+        "variantName": "AllTraffic",
+        "specification": {"modelName": "m", "computeResourceRequirements": {"minMemoryRequiredInMb": 1024}},
+    }
+    s.update(spec)
+    return {
+        "metadata": {"name": "ic", "namespace": "ns", "uid": "u-1", "generation": generation},
+        "spec": s,
+        "status": {},
+    }
+
+
+async def run_until(b: dict[str, Any], memo: dict[str, Any], pred: Any, deleting: bool = False) -> Any:
+    log = logging.getLogger("test")
+    for _ in range(200):
+        decision = await handler._pass(b, memo, log, deleting=deleting)  # type: ignore[arg-type]
+        if pred(decision, memo.get("status") or {}):
+            return decision
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not reached; last status {memo.get('status')}")
+
+
+async def test_create_update_delete_cycle(setup: tuple[Any, Recorder]) -> None:
+    sm, rec = setup
+    memo: dict[str, Any] = {}
+    b = body(runtimeConfig={"copyCount": 1})
+    await run_until(b, memo, lambda d, st: d.verdict.reason == "EndpointNotReady")
+    await run_until(b, memo, lambda d, st: d.verdict.ready)
+    st = memo["status"]
+    assert st["inferenceComponentStatus"] == "InService" and st["endpoint"]["status"] == "InService"
+    assert {"event": "Created"} in rec.patches
+    assert sm.get_paginator  # client still usable
+    b2 = body(2, runtimeConfig={"copyCount": 2})
+    await run_until(b2, memo, lambda d, st: d.verdict.ready and st["runtimeConfig"]["currentCopyCount"] == 2)
+    writes = len(rec.patches)
+    await handler._pass(b2, memo, logging.getLogger("t"), deleting=False)  # type: ignore[arg-type]
+    assert len(rec.patches) == writes  # unchanged status is not written
+    await run_until(b2, memo, lambda d, st: d.done, deleting=True)
+    assert sm.list_inference_components()["InferenceComponents"] == []
