@@ -32,3 +32,14 @@ clean:
 # Regenerate crds/ from the pydantic models (tests fail when the committed files drift).
 crds: $(STAMP)
 	$(BIN)/python -m sagemaker_operator.crdgen --out crds
+
+.PHONY: bench-emulator
+# Throughput of the emulator (real CLI in a subprocess, N boto3 client threads); not part of `make test`.
+bench-emulator: $(STAMP)
+	$(BIN)/python bench/emulator_throughput.py $(BENCH_ARGS)
+
+demo: $(STAMP)
+	$(BIN)/python -m sagemaker_devstack.demo up --dir .demo
+
+demo-down: $(STAMP)
+	$(BIN)/python -m sagemaker_devstack.demo down --dir .demo

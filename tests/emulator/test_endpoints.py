@@ -484,3 +484,30 @@ def test_managed_instance_scaling_and_shadow_variants(sm: Any, emulator: Emulato
 
 def test_oob_actions_are_listed_when_unknown(emulator: EmulatorServer) -> None:
     assert {"fail-endpoint", "delete-endpoint"} <= set(admin_api.OOB_ACTIONS)
+
+
+def test_botocore_waiters(sm: Any) -> None:
+    make_model(sm)
+    make_config(sm)
+    sm.create_endpoint(EndpointName="ep", EndpointConfigName="config")
+    fast = {"Delay": 0.05, "MaxAttempts": 200}
+    sm.get_waiter("endpoint_in_service").wait(EndpointName="ep", WaiterConfig=fast)
+    assert status_of(sm, "ep") == "InService"
+    sm.delete_endpoint(EndpointName="ep")
+    sm.get_waiter("endpoint_deleted").wait(EndpointName="ep", WaiterConfig=fast)
+    assert status_of(sm, "ep") is None
+
+
+def test_forced_failure_on_scaling_rolls_back_desired_counts(sm: Any, emulator: EmulatorServer) -> None:
+    make_model(sm)
+    make_config(sm, count=2)
+    make_endpoint(sm, "ep")
+    force_failure(emulator.backend, "endpoint", "ep", "InsufficientInstanceCapacity")
+    sm.update_endpoint_weights_and_capacities(
+        EndpointName="ep", DesiredWeightsAndCapacities=[{"VariantName": "AllTraffic", "DesiredInstanceCount": 5}]
+    )
+    wait_status(sm, "ep", "InService")
+    described = sm.describe_endpoint(EndpointName="ep")
+    variant = described["ProductionVariants"][0]
+    assert described["FailureReason"] == "InsufficientInstanceCapacity"
+    assert (variant["CurrentInstanceCount"], variant["DesiredInstanceCount"]) == (2, 2)

@@ -260,6 +260,12 @@ def _finish_update(backend: Backend, state: RegionState, record: dict[str, Any])
         record["_pending"] = None
         record.pop("_retain", None)
         record["FailureReason"] = reason
+        for variant in record.get("ProductionVariants", []):
+            if "CurrentWeight" in variant:
+                variant["DesiredWeight"] = variant["CurrentWeight"]
+            if "CurrentInstanceCount" in variant:
+                variant["DesiredInstanceCount"] = variant["CurrentInstanceCount"]
+            variant.pop("VariantStatus", None)
     elif pending is not None:
         _deploy(state, record, pending, now)
         record.pop("FailureReason", None)
@@ -300,6 +306,8 @@ def fail(backend: Backend, record: dict[str, Any], reason: str) -> None:
     record["FailureReason"] = reason
     record["LastModifiedTime"] = backend.clock.now()
     record.pop("PendingDeploymentSummary", None)
+    if record.get("_config") is not None:
+        record["_pending"] = None  # an abandoned update; a failed first deployment keeps its config
 
 
 # -- operations -------------------------------------------------------------------------------
