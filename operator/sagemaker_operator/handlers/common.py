@@ -33,6 +33,12 @@ def configure(settings: kopf.OperatorSettings, logger: logging.Logger | logging.
     _load_kube_config(logger)
 
 
+@kopf.on.login(registry=REGISTRY)
+def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
+    """kopf registers its default login handlers on its default registry only, not on ours."""
+    return kopf.login_with_service_account(**kwargs) or kopf.login_with_kubeconfig(**kwargs)
+
+
 def _load_kube_config(logger: logging.Logger | logging.LoggerAdapter[Any]) -> None:
     """The `kubernetes` client (used for status patches) logs in like kopf does."""
     from kubernetes import config as kconfig
