@@ -89,9 +89,7 @@ def _serve(directory: Path) -> int:
             print(f"export KUBECONFIG={directory / KUBECONFIG}", flush=True)
             while plane.running():
                 time.sleep(1)
-            print(
-                "a control-plane process exited; see the logs in " + str(directory / "state"), file=sys.stderr
-            )
+            print("a control-plane process exited; see the logs in " + str(directory / "state"), file=sys.stderr)
             return 1
     except KeyboardInterrupt:
         return 0

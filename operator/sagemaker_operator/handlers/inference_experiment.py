@@ -156,7 +156,7 @@ def delay_for(memo: Any, decision: rec.Decision) -> float:
 
 
 @kopf.on.event(GROUP, VERSION, PLURAL, registry=REGISTRY)
-def wake_on_change(body: kopf.Body, memo: Any, **_: Any) -> None:
+async def wake_on_change(body: kopf.Body, memo: Any, **_: Any) -> None:
     """Wake the daemon early when the spec (generation) changed; cheap, no API calls."""
     generation = body.get("metadata", {}).get("generation")
     if memo.get("seen_generation") != generation:
