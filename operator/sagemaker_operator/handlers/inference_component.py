@@ -76,7 +76,9 @@ async def _observe(gw: SageMakerGateway, desired: rec.Desired) -> rec.Observed:
 
 
 def _post(body: kopf.Body, event: rec.Event) -> None:
-    (kopf.warn if event.warning else kopf.info)(body, reason=event.reason, message=event.message)
+    # kopf.event, not kopf.info: info() is filtered by the posting level (WARNING, to keep kopf's own
+    # log lines out of Events), while our lifecycle Events must always be posted.
+    kopf.event(body, type="Warning" if event.warning else "Normal", reason=event.reason, message=event.message)
 
 
 async def _pass(body: kopf.Body, memo: Any, logger: Logger, deleting: bool) -> rec.Decision:

@@ -284,6 +284,11 @@ def reconcile(desired: Desired, observed: Observed, memory: Memory) -> Decision:
             memory = replace(memory, failed_generation=gen, failure_message=message, pending_update=None)
             decision = _stalled(memory, "CreateFailed", f'inference component "{name}" failed: {message}')
             return replace(decision, events=(Event("Failed", message, warning=True),))
+        if pending.get("kind") == "spec" and pending.get("specHash") == current_hash and not drift:
+            # Our update of this very spec finished and SageMaker shows it: it took. Without
+            # recording that, the stale applied hash would read as a change and update again.
+            memory = replace(memory, applied_spec_hash=current_hash, pending_update=None)
+            spec_changed = False
 
     if memory.failed_generation == gen:
         return _stalled(memory, "Failed" if status == "Failed" else "UpdateFailed", memory.failure_message or "")
