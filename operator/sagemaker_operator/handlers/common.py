@@ -18,13 +18,6 @@ REGISTRY = kopf.OperatorRegistry()
 FINALIZER = f"{PREFIX}/finalizer"
 
 
-@kopf.on.login(registry=REGISTRY)
-def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
-    """A private registry gets none of kopf's default logins: use the `kubernetes` client's
-    (in-cluster ServiceAccount token first, then $KUBECONFIG / ~/.kube/config)."""
-    return kopf.login_via_client(**kwargs)
-
-
 @kopf.on.startup(registry=REGISTRY)
 def configure(settings: kopf.OperatorSettings, logger: logging.Logger | logging.LoggerAdapter[Any], **_: Any) -> None:
     settings.persistence.finalizer = FINALIZER
