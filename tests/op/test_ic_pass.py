@@ -48,7 +48,7 @@ def setup(server: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[t
     gateways.close()
     rec = Recorder()
     monkeypatch.setattr(handler, "WRITER", rec)
-    monkeypatch.setattr(handler, "_post", lambda body, event: rec.patches.append({"event": event.reason}))
+    monkeypatch.setattr(handler, "post_event", lambda body, event: rec.patches.append({"event": event.reason}))
     sm = boto3.client("sagemaker", endpoint_url=server.url, region_name="us-west-2")
     sm.create_model(ModelName="m", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "img:1"})
     sm.create_endpoint_config(

@@ -89,7 +89,7 @@ def env(server: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env
     gateways.close()
     rec = Recorder()
     monkeypatch.setattr(handler, "WRITER", rec)
-    monkeypatch.setattr(handler, "_post", lambda body, event: rec.events.append(event.reason))
+    monkeypatch.setattr(handler, "post_event", lambda body, event: rec.events.append(event.reason))
     sm = boto3.client("sagemaker", endpoint_url=server.url, region_name="us-west-2")
     # The demo's SageMaker side (examples/sagemaker/ of `make demo`).
     for name, image in (("demo-model-v1", V1_IMAGE), ("demo-model-v2", V2_IMAGE)):

@@ -12,6 +12,7 @@ import kopf
 
 from .. import config
 from ..ownership import PREFIX
+from ..reconcile.common import Event
 from ..requeue import Pace, Policy
 
 REGISTRY = kopf.OperatorRegistry()
@@ -50,6 +51,22 @@ def _load_kube_config(logger: logging.Logger | logging.LoggerAdapter[Any]) -> No
     except kconfig.ConfigException:
         kconfig.load_kube_config()  # type: ignore[no-untyped-call]
         logger.debug("kubernetes client: kubeconfig")
+
+
+def post_event(body: kopf.Body, event: Event) -> None:
+    # kopf.event, not kopf.info: info() is filtered by the posting level (WARNING, to keep kopf's own
+    # log lines out of Events), while our lifecycle Events must always be posted.
+    kopf.event(body, type="Warning" if event.warning else "Normal", reason=event.reason, message=event.message)
+
+
+def wake_on_spec_change(body: kopf.Body, memo: Any) -> None:
+    """Wake the object's daemon early when its generation changed (no API calls)."""
+    generation = body.get("metadata", {}).get("generation")
+    if memo.get("seen_generation") != generation:
+        memo["seen_generation"] = generation
+        wake = memo.get("wake")
+        if wake is not None:
+            wake.set()
 
 
 async def sleep(delay: float, wake: asyncio.Event, stopped: Any) -> None:

@@ -21,7 +21,7 @@ import pydantic
 
 from .. import config, metrics
 from ..conditions import Verdict
-from ..errors import Kind, SageMakerError
+from ..errors import SageMakerError
 from ..gateway import SageMakerGateway, gateways
 from ..models.base import GROUP, VERSION
 from ..models.inference_experiment import KIND, PLURAL, InferenceExperimentSpec
@@ -29,7 +29,7 @@ from ..ownership import Owner
 from ..reconcile import inference_experiment as rec
 from ..requeue import Pace
 from ..status import StatusWriter, build
-from .common import REGISTRY, daemon_loop, next_delay
+from .common import REGISTRY, daemon_loop, next_delay, post_event, wake_on_spec_change
 
 Logger = logging.Logger | logging.LoggerAdapter[Any]
 
@@ -51,35 +51,14 @@ def _desired(body: kopf.Body, settings: config.Settings) -> rec.Desired:
     return rec.Desired(spec.name_for(meta["name"]), int(meta.get("generation") or 1), owner, spec, datetime.now(UTC))
 
 
-async def _describe(gw: SageMakerGateway, op: str, **params: Any) -> dict[str, Any] | None:
-    try:
-        return await gw.call(op, **params)
-    except SageMakerError as err:
-        if err.kind is Kind.NOT_FOUND:
-            return None
-        raise
-
-
 async def _observe(gw: SageMakerGateway, desired: rec.Desired, deleting: bool) -> rec.Observed:
-    experiment = await _describe(gw, "DescribeInferenceExperiment", Name=desired.name)
+    experiment = await gw.describe("DescribeInferenceExperiment", Name=desired.name)
     if experiment is None:
         endpoint = None
         if not deleting and desired.spec.desired_state == "Running":
-            endpoint = await _describe(gw, "DescribeEndpoint", EndpointName=desired.spec.endpoint_name)
+            endpoint = await gw.describe("DescribeEndpoint", EndpointName=desired.spec.endpoint_name)
         return rec.Observed(None, None, endpoint)
-    tags: dict[str, str] = {}
-    token: str | None = None
-    while True:
-        page = await gw.call("ListTags", ResourceArn=experiment["Arn"], **({"NextToken": token} if token else {}))
-        tags.update({t["Key"]: t.get("Value", "") for t in page.get("Tags", [])})
-        token = page.get("NextToken")
-        if not token:
-            break
-    return rec.Observed(experiment, tags)
-
-
-def _post(body: kopf.Body, event: rec.Event) -> None:
-    (kopf.warn if event.warning else kopf.info)(body, reason=event.reason, message=event.message)
+    return rec.Observed(experiment, await gw.tags(experiment["Arn"]))
 
 
 async def reconcile_once(body: kopf.Body, memo: Any, logger: Logger, deleting: bool) -> rec.Decision:
@@ -120,10 +99,10 @@ async def reconcile_once(body: kopf.Body, memo: Any, logger: Logger, deleting: b
             if action.memory is not None:
                 decision = replace(decision, memory=action.memory)
             if action.event is not None:
-                _post(body, action.event)
+                post_event(body, action.event)
         metrics.RECONCILES.labels(KIND, action.kind.value).inc()
     for event in decision.events:
-        _post(body, event)
+        post_event(body, event)
 
     mirror = None if observed is None else (observed.experiment or {})
     if not (deleting and decision.done):
@@ -157,13 +136,7 @@ def delay_for(memo: Any, decision: rec.Decision) -> float:
 
 @kopf.on.event(GROUP, VERSION, PLURAL, registry=REGISTRY)
 async def wake_on_change(body: kopf.Body, memo: Any, **_: Any) -> None:
-    """Wake the daemon early when the spec (generation) changed; cheap, no API calls."""
-    generation = body.get("metadata", {}).get("generation")
-    if memo.get("seen_generation") != generation:
-        memo["seen_generation"] = generation
-        wake = memo.get("wake")
-        if wake is not None:
-            wake.set()
+    wake_on_spec_change(body, memo)
 
 
 @kopf.daemon(GROUP, VERSION, PLURAL, registry=REGISTRY, cancellation_timeout=10.0)

@@ -28,6 +28,7 @@ from ..errors import Kind, SageMakerError
 from ..models.inference_component import InferenceComponentSpec
 from ..ownership import OWNERSHIP_TAGS, Claim, Owner, claim, describe
 from ..requeue import Pace
+from .common import Event, same
 
 TRANSITIONAL = frozenset({"Creating", "Updating", "Deleting"})
 ENDPOINT_USABLE = frozenset({"InService", "Updating", "SystemUpdating"})
@@ -92,13 +93,6 @@ class ActionKind(enum.Enum):
 
 
 @dataclass(frozen=True)
-class Event:
-    reason: str
-    message: str
-    warning: bool = False
-
-
-@dataclass(frozen=True)
 class Action:
     kind: ActionKind
     calls: tuple[tuple[str, dict[str, Any]], ...]  # SageMaker operations, in order
@@ -124,21 +118,6 @@ def spec_hash(spec: InferenceComponentSpec, name: str) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def _same(desired: Any, observed: Any) -> bool:
-    """Is every member the user asked for present with the same value (SageMaker adds defaults)."""
-    if isinstance(desired, dict):
-        if not isinstance(observed, dict):
-            return not desired
-        return all(_same(v, observed.get(k)) for k, v in desired.items())
-    if isinstance(desired, list):
-        if not isinstance(observed, list) or len(desired) != len(observed):
-            return False
-        return all(_same(d, o) for d, o in zip(desired, observed, strict=True))
-    if isinstance(desired, int | float) and isinstance(observed, int | float):
-        return float(desired) == float(observed)
-    return bool(desired == observed)
-
-
 def _same_specification(desired: dict[str, Any], observed: dict[str, Any] | None) -> bool:
     observed = observed or {}
     for key, want in desired.items():
@@ -151,7 +130,7 @@ def _same_specification(desired: dict[str, Any], observed: dict[str, Any] | None
                 return False
             if (want.get("Environment") or {}) != (have.get("Environment") or {}):
                 return False
-        elif not _same(want, have):
+        elif not same(want, have):
             return False
     return True
 

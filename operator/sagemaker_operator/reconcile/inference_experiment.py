@@ -36,7 +36,7 @@ from ..errors import Kind, SageMakerError
 from ..models.inference_experiment import InferenceExperimentSpec
 from ..ownership import OWNERSHIP_TAGS, Claim, Owner, claim, describe
 from ..requeue import Pace
-from .inference_component import _same  # the subset comparison of requested vs described members
+from .common import Event, same
 
 TRANSITIONAL = frozenset({"Creating", "Updating", "Starting", "Stopping"})
 TERMINAL = frozenset({"Completed", "Cancelled"})
@@ -98,13 +98,6 @@ class ActionKind(enum.Enum):
 
 # Actions that carry the spec to SageMaker: not repeated for a generation SageMaker rejected.
 _SPEC_ACTIONS = frozenset({ActionKind.CREATE, ActionKind.UPDATE, ActionKind.START, ActionKind.STOP})
-
-
-@dataclass(frozen=True)
-class Event:
-    reason: str
-    message: str
-    warning: bool = False
 
 
 @dataclass(frozen=True)
@@ -245,10 +238,10 @@ def differences(spec: InferenceExperimentSpec, name: str, experiment: dict[str, 
     have_variants = {v.get("VariantName"): v for v in experiment.get("ModelVariants") or []}
     want_variants = want["ModelVariants"]
     if len(want_variants) != len(have_variants) or not all(
-        _same(v, have_variants.get(v["VariantName"])) for v in want_variants
+        same(v, have_variants.get(v["VariantName"])) for v in want_variants
     ):
         out.append("modelVariants")
-    if "DataStorageConfig" in want and not _same(want["DataStorageConfig"], experiment.get("DataStorageConfig")):
+    if "DataStorageConfig" in want and not same(want["DataStorageConfig"], experiment.get("DataStorageConfig")):
         out.append("dataStorageConfig")
     want_shadow = want["ShadowModeConfig"]
     have_shadow = experiment.get("ShadowModeConfig") or {}
