@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest venv demo demo-down bench crds clean argocd-cm chart-lint
+.PHONY: test lint typecheck pytest venv demo demo-down bench crds clean argocd-cm chart-lint chart-docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -63,3 +63,7 @@ provision: $(STAMP)
 
 # Build before pytest starts, so CI logs show the (cold: minutes) build on its own.
 pytest: provision
+
+# README.md's chart values table from values.yaml's comments (tests fail when it drifts).
+chart-docs:
+	$(BIN)/python tests/helm/valuesdoc.py

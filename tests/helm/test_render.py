@@ -367,3 +367,11 @@ def test_crds_install_off(render: Render) -> None:
     docs = render(COMBINATIONS["no-crds"])
     assert not sagemaker_crds(docs)
     assert {d["metadata"]["name"] for d in by_kind(docs, "CustomResourceDefinition")} == KOPF_CRDS
+
+
+def test_readme_values_table_is_in_sync() -> None:
+    from . import valuesdoc
+
+    readme = valuesdoc.README.read_text()
+    assert valuesdoc.with_table(readme) == readme, "README's chart values table is stale: run `make chart-docs`"
+    assert len(valuesdoc.entries()) > 40
