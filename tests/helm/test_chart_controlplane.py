@@ -35,6 +35,7 @@ pytestmark = [pytest.mark.controlplane, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLE = "arn:aws:iam::123456789012:role/sagemaker"
+IMAGE = "123456789012.dkr.ecr.us-west-2.amazonaws.com/llm:1"
 IRSA_ROLE = "arn:aws:iam::123456789012:role/sagemaker-inference-operator"
 
 
@@ -218,113 +219,158 @@ def operator_env(release: Release, kubeconfig: Path) -> dict[str, str]:
     env = {e["name"]: e.get("value", "") for e in container["env"]}
     env["POD_ID"] = f"{release.fullname}-test"
     base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SAGEMAKER_", "KUBE"))}
-    return {
-        **base,
-        **env,
-        "KUBECONFIG": str(kubeconfig),
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }
+    creds = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    return {**base, **env, **creds, "KUBECONFIG": str(kubeconfig)}
 
 
-def test_operator_runs_as_the_chart_service_account(
-    cluster_release: Release, emulator: EmulatorServer, tmp_path: Path
-) -> None:
+@dataclass
+class RunningOperator:
+    release: Release
+    args: list[str]
+    log: Path
+    workloads: str
+
+    def arg(self, flag: str) -> str:
+        (value,) = [a.split("=", 1)[1] for a in self.args if a.startswith(flag + "=")]
+        return value
+
+    def get(self, kind: str, name: str) -> dict[str, Any] | None:
+        done = self.release.plane.kubectl("get", kind, name, "-n", self.workloads, "-o", "json", check=False)
+        return json.loads(done.stdout) if done.returncode == 0 else None
+
+    def ready(self, kind: str, name: str) -> dict[str, Any] | None:
+        got = self.get(kind, name) or {}
+        conditions = {c["type"]: c["status"] for c in (got.get("status") or {}).get("conditions") or []}
+        return got if conditions.get("Ready") == "True" else None
+
+    def delete(self, kind: str, name: str) -> None:
+        self.release.plane.kubectl("delete", kind, name, "-n", self.workloads, "--wait=false")
+        wait_for(lambda: self.get(kind, name) is None, timeout=90, what=f"{kind} {name} deleted")
+
+    def assert_no_forbidden(self) -> None:
+        text = self.log.read_text()
+        assert " 403" not in text and "forbidden" not in text.lower(), text[-3000:]
+
+
+@pytest.fixture(scope="module")
+def chart_operator(cluster_release: Release, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningOperator]:
     """`sagemaker-operator run` with exactly the chart's args and env, authenticated only by a token
-    of the chart's ServiceAccount: the RBAC the chart grants is enough for a full lifecycle."""
+    of the chart's ServiceAccount (no kubelet here to run the Deployment's pod)."""
     release, plane = cluster_release, cluster_release.plane
-    kubeconfig = plane.service_account_kubeconfig(
-        release.namespace, release.fullname, tmp_path / "kubeconfig", create=False
-    )
+    tmp = tmp_path_factory.mktemp("chart-operator")
+    kubeconfig = plane.service_account_kubeconfig(release.namespace, release.fullname, tmp / "kubeconfig", create=False)
     (deployment,) = release.kind("Deployment")
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
-    assert container["args"][:2] == ["--all-namespaces", "--standalone"]
-    sm = boto3.client(
+    running = RunningOperator(release, list(container["args"]), tmp / "operator.log", namespace(plane, "workloads"))
+    assert running.args[:2] == ["--all-namespaces", "--standalone"]
+    with running.log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sagemaker_operator", "run", *running.args],
+            env=operator_env(release, kubeconfig),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    yield running
+    proc.terminate()
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    print(running.log.read_text()[-5000:])
+
+
+@pytest.fixture(scope="module")
+def sm(emulator: EmulatorServer) -> Any:
+    return boto3.client(
         "sagemaker",
         endpoint_url=emulator.url,
         region_name="us-west-2",
         aws_access_key_id="x",
         aws_secret_access_key="x",
     )
+
+
+def make_endpoint(sm: Any, name: str, variant: str, model: str | None = None) -> None:
+    config: dict[str, Any] = {"VariantName": variant, "InstanceType": "ml.g5.12xlarge", "InitialInstanceCount": 1}
+    if model:
+        config["ModelName"] = model
+    sm.create_endpoint_config(EndpointConfigName=name, ExecutionRoleArn=ROLE, ProductionVariants=[config])
+    sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    wait_for(lambda: sm.describe_endpoint(EndpointName=name)["EndpointStatus"] == "InService", what="endpoint")
+
+
+def make_model(sm: Any, name: str) -> None:
+    sm.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": IMAGE})
+
+
+def test_operator_as_the_chart_service_account_runs_an_inference_component(
+    chart_operator: RunningOperator, sm: Any
+) -> None:
+    """The RBAC the chart grants is enough for a full InferenceComponent lifecycle."""
+    op, plane, ns = chart_operator, chart_operator.release.plane, chart_operator.workloads
     model, endpoint = f"m-{uuid.uuid4().hex[:6]}", f"ep-{uuid.uuid4().hex[:6]}"
-    sm.create_model(
-        ModelName=model,
-        ExecutionRoleArn=ROLE,
-        PrimaryContainer={"Image": "123456789012.dkr.ecr.us-west-2.amazonaws.com/llm:1"},
-    )
-    sm.create_endpoint_config(
-        EndpointConfigName=endpoint,
-        ExecutionRoleArn=ROLE,
-        ProductionVariants=[{"VariantName": "AllTraffic", "InstanceType": "ml.g5.12xlarge", "InitialInstanceCount": 1}],
-    )
-    sm.create_endpoint(EndpointName=endpoint, EndpointConfigName=endpoint)
-    ns = namespace(plane, "workloads")
-    log = tmp_path / "operator.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "sagemaker_operator", "run", *container["args"]],
-            env=operator_env(release, kubeconfig),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        liveness = container["args"][2].removeprefix("--liveness=").replace("0.0.0.0", "127.0.0.1")
-        body = {
-            "apiVersion": f"{GROUP}/v1alpha1",
-            "kind": "InferenceComponent",
-            "metadata": {"name": "chart-ic", "namespace": ns},
-            "spec": {
-                "endpointName": endpoint,
-                "variantName": "AllTraffic",
-                "specification": {
-                    "modelName": model,
-                    "computeResourceRequirements": {"minMemoryRequiredInMb": 1024, "numberOfCpuCoresRequired": 1},
-                },
-                "runtimeConfig": {"copyCount": 1},
-            },
-        }
-        plane.kubectl("apply", "-f", "-", input=json.dumps(body))
+    make_model(sm, model)
+    make_endpoint(sm, endpoint, "AllTraffic")
+    body: dict[str, Any] = yaml.safe_load((ROOT / "examples" / "inference-component.yaml").read_text())
+    body["metadata"] = {"name": "chart-ic", "namespace": ns}
+    body["spec"].update(endpointName=endpoint, variantName="AllTraffic")
+    body["spec"]["specification"] = {
+        "modelName": model,
+        "computeResourceRequirements": {"minMemoryRequiredInMb": 1024, "numberOfCpuCoresRequired": 1},
+    }
+    plane.kubectl("apply", "-f", "-", input=json.dumps(body))
+    got = wait_for(lambda: op.ready("smic", "chart-ic"), timeout=90, what="InferenceComponent Ready")
+    assert got["status"]["inferenceComponentStatus"] == "InService"
+    assert f"{GROUP}/finalizer" in got["metadata"]["finalizers"]
+    described = sm.describe_inference_component(InferenceComponentName="chart-ic")
+    assert described["InferenceComponentStatus"] == "InService"
+    tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=got["status"]["inferenceComponentArn"])["Tags"]}
+    assert tags[f"{GROUP}/owner"] == f"{ns}/InferenceComponent/chart-ic"
+    # The deletion handler (SageMaker delete, then the finalizer's removal) runs with the same RBAC.
+    op.delete("smic", "chart-ic")
+    names = {c["InferenceComponentName"] for c in sm.list_inference_components()["InferenceComponents"]}
+    assert "chart-ic" not in names
+    op.assert_no_forbidden()
 
-        def ready() -> dict[str, Any] | None:
-            got = json.loads(plane.kubectl("get", "smic", "chart-ic", "-n", ns, "-o", "json").stdout)
-            status = got.get("status") or {}
-            conditions = {c["type"]: c["status"] for c in status.get("conditions") or []}
-            return got if conditions.get("Ready") == "True" else None
 
-        got = wait_for(ready, timeout=90, what="InferenceComponent Ready")
-        assert got["status"]["inferenceComponentStatus"] == "InService"
-        assert f"{GROUP}/finalizer" in got["metadata"]["finalizers"]
-        assert (
-            sm.describe_inference_component(InferenceComponentName="chart-ic")["InferenceComponentStatus"]
-            == "InService"
-        )
-        tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=got["status"]["inferenceComponentArn"])["Tags"]}
-        assert tags[f"{GROUP}/owner"] == f"{ns}/InferenceComponent/chart-ic"
-        # kopf's liveness endpoint answers where the chart's probe looks.
-        with urllib.request.urlopen(liveness, timeout=5) as rsp:
-            assert rsp.status == 200
+def test_operator_as_the_chart_service_account_runs_an_inference_experiment(
+    chart_operator: RunningOperator, sm: Any
+) -> None:
+    op, plane, ns = chart_operator, chart_operator.release.plane, chart_operator.workloads
+    endpoint = f"ep-{uuid.uuid4().hex[:6]}"
+    v1, v2 = f"{endpoint}-v1", f"{endpoint}-v2"
+    make_model(sm, v1)
+    make_model(sm, v2)
+    make_endpoint(sm, endpoint, "production", v1)
+    body: dict[str, Any] = yaml.safe_load((ROOT / "examples" / "inference-experiment.yaml").read_text())
+    body["metadata"] = {"name": "chart-ie", "namespace": ns}
+    body["spec"].update(endpointName=endpoint, name=f"ie-{endpoint}")
+    body["spec"]["modelVariants"][0]["modelName"] = v1
+    body["spec"]["modelVariants"][1]["modelName"] = v2
+    plane.kubectl("apply", "-f", "-", input=json.dumps(body))
+    got = wait_for(lambda: op.ready("smie", "chart-ie"), timeout=90, what="InferenceExperiment Ready")
+    assert got["status"]["status"] == "Running"
+    shadows = sm.describe_endpoint(EndpointName=endpoint).get("ShadowProductionVariants", [])
+    assert [v["VariantName"] for v in shadows] == ["shadow"]
+    op.delete("smie", "chart-ie")
+    op.assert_no_forbidden()
 
-        # Deletion: the finalizer runs (SageMaker delete) and is removed, with the same RBAC.
-        plane.kubectl("delete", "smic", "chart-ic", "-n", ns, "--wait=false")
 
-        def gone() -> bool:
-            return plane.kubectl("get", "smic", "chart-ic", "-n", ns, check=False).returncode != 0
+def test_operator_probes_answer_where_the_chart_looks(chart_operator: RunningOperator) -> None:
+    """kopf's liveness endpoint (the chart's livenessProbe) and the metrics port (Service target)."""
+    liveness = chart_operator.arg("--liveness").replace("0.0.0.0", "127.0.0.1")
+    metrics = f"http://127.0.0.1:{chart_operator.arg('--metrics-port')}/metrics"
 
-        wait_for(gone, timeout=90, what="InferenceComponent deleted")
-        assert "chart-ic" not in {
-            c["InferenceComponentName"] for c in sm.list_inference_components()["InferenceComponents"]
-        }
-        text = log.read_text()
-        assert " 403" not in text and "Forbidden" not in text and "forbidden" not in text, text[-3000:]
-    finally:
-        proc.terminate()
+    def answers(url: str) -> str | None:
         try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.returncode not in (0, -15):
-            print(log.read_text()[-5000:])
+            with urllib.request.urlopen(url, timeout=5) as rsp:
+                return str(rsp.read().decode()) if rsp.status == 200 else None
+        except OSError:
+            return None
+
+    wait_for(lambda: answers(liveness), what="liveness endpoint")
+    assert "sagemaker_operator_api_calls_total" in wait_for(lambda: answers(metrics), what="metrics endpoint")
 
 
 def test_namespaced_release_and_crds_kept_on_uninstall(controlplane: ControlPlane) -> None:
