@@ -144,8 +144,9 @@ def cmd_down(args: argparse.Namespace) -> int:
     pid = _running_pid(directory)
     if pid is None:
         print(f"kube-testenv is not running in {directory}")
-        with contextlib.suppress(OSError):
-            (directory / PIDFILE).unlink()
+        for stale in (PIDFILE, KUBECONFIG):
+            with contextlib.suppress(OSError):
+                (directory / stale).unlink()
         return 0
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + 30

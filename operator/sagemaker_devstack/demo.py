@@ -124,7 +124,16 @@ def up(state: Path, time_scale: float) -> int:
         processes.spawn(
             state,
             OPERATOR,
-            [tool("sagemaker-operator"), "run", "--all-namespaces", "--standalone", "--dev"],
+            [
+                tool("sagemaker-operator"),
+                "run",
+                "--all-namespaces",
+                "--standalone",
+                "--poll-fast",
+                "1",
+                "--poll-steady",
+                "20",
+            ],
             env=env,
         )
 
@@ -161,7 +170,7 @@ The demo is running (state in {state}/):
 Try:
   source {state}/env
   KUBECONFIG={kubeconfig} {kubectl} get inferencecomponents,inferenceexperiments -A
-  KUBECONFIG={kubeconfig} {kubectl} describe inferencecomponent demo-llm
+  KUBECONFIG={kubeconfig} {kubectl} describe inferencecomponent llama-base
   aws --endpoint-url {url} sagemaker list-inference-components
 Logs: {state}/*.log      Stop everything: make demo-down
 """

@@ -58,6 +58,10 @@ async def _observe(gw: SageMakerGateway, desired: rec.Desired) -> rec.Observed:
 
     endpoint = await describe("DescribeEndpoint", EndpointName=desired.spec.endpoint_name)
     component = await describe("DescribeInferenceComponent", InferenceComponentName=desired.name)
+    base_name = desired.spec.base_component_name
+    if component is None and base_name is not None:
+        base = await describe("DescribeInferenceComponent", InferenceComponentName=base_name)
+        return rec.Observed(endpoint, None, None, base)
     tags: dict[str, str] | None = None
     if component is not None:
         tags = {}

@@ -47,6 +47,7 @@ class Observed:
     endpoint: dict[str, Any] | None  # DescribeEndpoint output, None when not found
     component: dict[str, Any] | None  # DescribeInferenceComponent output, None when not found
     tags: dict[str, str] | None = None  # the component's tags
+    base: dict[str, Any] | None = None  # an adapter's base component (observed before creating it)
 
 
 @dataclass(frozen=True)
@@ -326,6 +327,11 @@ def _absent(desired: Desired, observed: Observed, memory: Memory) -> Decision:
     problem = _endpoint_problem(spec.endpoint_name, observed.endpoint)
     if problem is not None:
         return _working(memory, "EndpointNotReady", f"waiting: {problem}")
+    base_name = spec.base_component_name
+    if base_name is not None and _status(observed.base or {}) != "InService":
+        # Applied together (kubectl apply -f dir/, ArgoCD), an adapter may come before its base.
+        state = "does not exist (yet)" if observed.base is None else f"is {_status(observed.base)}"
+        return _working(memory, "BaseComponentNotReady", f'waiting: base inference component "{base_name}" {state}')
     recreate = memory.known_arn is not None
     tags = desired_tags(spec)
     request = spec.create_request(name, desired.owner.tags())
