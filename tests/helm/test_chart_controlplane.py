@@ -213,12 +213,12 @@ def test_pod_template_passes_restricted_pod_security(cluster_release: Release) -
     assert rejected.returncode != 0 and "restricted" in rejected.stderr, rejected.stderr
 
 
-def operator_env(release: Release, kubeconfig: Path) -> dict[str, str]:
+def operator_env(release: Release, kubeconfig: Path, pod: str) -> dict[str, str]:
     """The container's environment as the chart renders it (valueFrom resolved by hand)."""
     (deployment,) = release.kind("Deployment")
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     env = {e["name"]: e.get("value", "") for e in container["env"]}
-    env["POD_ID"] = f"{release.fullname}-test"
+    env["POD_ID"] = pod
     base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SAGEMAKER_", "KUBE"))}
     creds = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
     return {**base, **env, **creds, "KUBECONFIG": str(kubeconfig)}
@@ -230,6 +230,18 @@ class RunningOperator:
     args: list[str]
     log: Path
     workloads: str
+    pod: str
+    proc: subprocess.Popen[bytes] | None = None
+
+    def stop(self) -> None:
+        """SIGTERM, as the kubelet does: kopf leaves the peering on its way out."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
 
     def arg(self, flag: str) -> str:
         (value,) = [a.split("=", 1)[1] for a in self.args if a.startswith(flag + "=")]
@@ -256,30 +268,34 @@ class RunningOperator:
 
 
 @contextlib.contextmanager
-def run_operator(release: Release, tmp: Path, workloads: str) -> Iterator[RunningOperator]:
+def run_operator(
+    release: Release, tmp: Path, workloads: str, pod: str = "test", liveness_port: int | None = None
+) -> Iterator[RunningOperator]:
     """`sagemaker-operator run` with exactly the chart's args and env, authenticated only by a token
-    of the chart's ServiceAccount (no kubelet here to run the Deployment's pod)."""
+    of the chart's ServiceAccount (no kubelet here to run the Deployment's pod). Several replicas on
+    this one host need their own liveness ports (`liveness_port`)."""
     plane = release.plane
     kubeconfig = plane.service_account_kubeconfig(release.namespace, release.fullname, tmp / "kubeconfig", create=False)
     (deployment,) = release.kind("Deployment")
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
-    running = RunningOperator(release, list(container["args"]), tmp / "operator.log", workloads)
+    args = list(container["args"])
+    if liveness_port is not None:
+        args = [
+            f"--liveness=http://0.0.0.0:{liveness_port}/healthz" if a.startswith("--liveness=") else a for a in args
+        ]
+    running = RunningOperator(release, args, tmp / f"operator-{pod}.log", workloads, f"{release.fullname}-{pod}")
     with running.log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "sagemaker_operator", "run", *running.args],
-            env=operator_env(release, kubeconfig),
+            env=operator_env(release, kubeconfig, running.pod),
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+    running.proc = proc
     try:
         yield running
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        running.stop()
         print(running.log.read_text()[-5000:])
 
 

@@ -186,8 +186,11 @@ def test_args_are_the_operators_flags(render: Render, name: str) -> None:
     assert parsed.metrics_port == (None if name == "metrics-off" else 9090)
     ha = COMBINATIONS[name].get("replicas", 1) > 1
     assert (parsed.peering, parsed.priority, parsed.standalone) == (
-        (FULLNAME, 100, False) if ha else (None, None, True)
+        (FULLNAME, None, False) if ha else (None, None, True)
     )
+    # Replicas differ only by pod name: the priority each derives from it must differ too.
+    priorities = {cli.peering_priority(parsed.peering, parsed.priority, f"{FULLNAME}-{i}") for i in range(5)}
+    assert len(priorities) == (5 if ha else 1)
 
 
 def test_restricted_security_context(render: Render) -> None:
@@ -234,7 +237,7 @@ def test_ha_with_kopf_peering(render: Render, combo: str) -> None:
     deployment = one(docs, "Deployment")
     assert deployment["spec"]["replicas"] == (3 if cluster_wide else 2)
     args = container(docs)["args"]
-    assert f"--peering={FULLNAME}" in args and "--priority=100" in args
+    assert f"--peering={FULLNAME}" in args and not [a for a in args if a.startswith("--priority")]
     assert "--standalone" not in args
     kind = "ClusterKopfPeering" if cluster_wide else "KopfPeering"
     plural = kind.lower() + "s"
