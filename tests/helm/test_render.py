@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pathlib
 import re
 import subprocess
 import sys
@@ -378,3 +379,12 @@ def test_readme_values_table_is_in_sync() -> None:
     readme = valuesdoc.README.read_text()
     assert valuesdoc.with_table(readme) == readme, "README's chart values table is stale: run `make chart-docs`"
     assert len(valuesdoc.entries()) > 40
+
+
+def test_packaged_chart_renders_the_same(helm: Callable[..., str], render: Render, tmp_path: pathlib.Path) -> None:
+    """`helm package` keeps files/crds and crds/ (nothing needed is .helmignore'd)."""
+    helm("package", str(CHART), "--destination", str(tmp_path))
+    (archive,) = tmp_path.glob("sagemaker-inference-operator-*.tgz")
+    out = helm("template", "sio", str(archive), "--namespace", NAMESPACE, "--include-crds", "--set", "replicas=2")
+    packaged = [d for d in yaml.safe_load_all(out) if d]
+    assert packaged == render({"replicas": 2})
