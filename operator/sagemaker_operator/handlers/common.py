@@ -31,6 +31,11 @@ def configure(settings: kopf.OperatorSettings, logger: logging.Logger | logging.
     settings.posting.level = logging.WARNING  # kopf.event() (our lifecycle Events) is not filtered by this
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
+    if config.current().namespaces:
+        # Namespaced mode runs without RBAC on namespaces: without this kopf would try to list them,
+        # retry on 403 for about a minute, then fall back to the exact names anyway. The CRDs must
+        # exist when the operator starts (the chart installs them first).
+        settings.scanning.disabled = True
     _load_kube_config(logger)
 
 
