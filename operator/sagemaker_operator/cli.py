@@ -36,6 +36,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--read-tps", type=float, help="SageMaker read calls per second per region")
     run.add_argument("--mutate-tps", type=float, help="SageMaker mutating calls per second per region")
     run.add_argument("--max-workers", type=int, help="threads / HTTP connections per region")
+    run.add_argument("--refresh-interval", type=float, help="seconds between List ticks (0: describe every pass)")
+    run.add_argument("--drift-interval", type=float, help="full Describe of a steady resource at least this often (s)")
+    run.add_argument("--endpoint-ttl", type=float, help="how long a DescribeEndpoint answer is shared (s)")
     return p
 
 
@@ -49,6 +52,9 @@ def settings_from(args: argparse.Namespace) -> config.Settings:
         ("read_tps", args.read_tps),
         ("mutate_tps", args.mutate_tps),
         ("max_workers", args.max_workers),
+        ("refresh_interval", args.refresh_interval),
+        ("drift_interval", args.drift_interval),
+        ("endpoint_ttl", args.endpoint_ttl),
     ):
         if value is not None:
             setattr(s, attr, value)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 SAGEMAKER_CALLS = Counter(
     "sagemaker_operator_api_calls_total",
@@ -29,4 +29,26 @@ STATUS_PATCHES = Counter(
     "sagemaker_operator_status_patches_total",
     "Status patches written (unchanged statuses are not written).",
     ["kind"],
+)
+OBSERVATIONS = Counter(
+    "sagemaker_operator_observations_total",
+    "Observations of a resource by where they came from: the cache (no call), the CR status at start-up "
+    "(seeded), the listing (absent), or a Describe and why (fresh, changed, new, summary, transitional, drift, "
+    "unlisted, unbatched).",
+    ["kind", "source"],
+)
+REFRESH_TICKS = Counter(
+    "sagemaker_operator_refresh_ticks_total",
+    "Complete listings of a kind (all pages) by the refresher.",
+    ["region", "kind"],
+)
+REFRESH_WAKES = Counter(
+    "sagemaker_operator_refresh_wakes_total",
+    "Daemons woken because a List summary no longer matched their last Describe.",
+    ["region", "kind"],
+)
+LISTED = Gauge(
+    "sagemaker_operator_listed_resources",
+    "Resources in the newest complete listing.",
+    ["region", "kind"],
 )

@@ -108,6 +108,19 @@ def from_response(operation_name: str, response: dict[str, Any]) -> dict[str, An
     return dict(_from_wire(op.output_shape, body))
 
 
+def to_response(operation_name: str, camel: dict[str, Any]) -> dict[str, Any]:
+    """The inverse of from_response: a status mirror (lowerCamelCase) -> the boto3 response shape.
+
+    Fields the output shape does not have (conditions, bookkeeping) are dropped, so a CR's status
+    can be turned back into the Describe output it was written from.
+    """
+    op = operation_model(operation_name)
+    if op.output_shape is None:
+        return {}
+    members = {lower_first(name) for name in op.output_shape.members}
+    return dict(_to_wire(op.output_shape, {k: v for k, v in camel.items() if k in members}, operation_name))
+
+
 def _from_wire(shape: Any, value: Any) -> Any:
     kind = shape.type_name if shape is not None else None
     if isinstance(value, datetime):

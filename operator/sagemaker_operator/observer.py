@@ -1,0 +1,296 @@
+"""The observe step of every daemon pass: a Describe only when the cache cannot answer.
+
+One ``RegionObserver`` per region (next to its gateway) holds, per kind, the refresher's newest
+listing and an ``Entry`` per resource (last Describe, tags). A pass describes the resource when
+
+- it is fresh on purpose (deletion), or we changed it since (the gateway tells us about every
+  successful mutating call, from whichever controller);
+- its List summary (status, LastModifiedTime) differs from its last Describe, or it is listed
+  but was never described;
+- it is transitional (Creating, Updating, ...): the daemon's own backoff paces those;
+- its last Describe is older than the drift interval (tags and fields a summary cannot show).
+
+Otherwise the cached Describe is returned, and the reconciler and status writer run on it as on
+any other pass: one code path for state. A resource that is not listed and was never seen needs
+no Describe at all. After a restart, a CR whose status says Ready/InService at its generation and
+matches the List summary is taken at its word (its status is the Describe it was written from);
+only the drift interval re-verifies it, spread at random over that interval.
+
+DescribeEndpoint answers are shared by all components of an endpoint for ``endpoint_ttl``
+(``poll.fast`` while the endpoint is not InService), one call in flight per endpoint.
+Tags are cached per ARN, refreshed with a drift Describe and updated from our own tag calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from typing import Any
+
+from . import config, metrics, shapes
+from .errors import Kind, SageMakerError
+from .gateway import SageMakerGateway
+from .reconcile import inference_component as rec
+from .refresher import INFERENCE_COMPONENT, INFERENCE_EXPERIMENT, Entry, KindSpec, Refresher, Store, key_of
+
+log = logging.getLogger(__name__)
+
+KINDS = (INFERENCE_COMPONENT, INFERENCE_EXPERIMENT)
+
+
+def _tag_dict(tags: Any) -> dict[str, str]:
+    return {t["Key"]: t.get("Value", "") for t in tags or []}
+
+
+class RegionObserver:
+    def __init__(self, gw: SageMakerGateway, settings: config.Settings) -> None:
+        self.gw = gw
+        self.settings = settings
+        self.loop = asyncio.get_running_loop()
+        self.stores: dict[str, Store] = {}
+        self.refreshers: dict[str, Refresher] = {}
+        self.tasks: dict[str, asyncio.Task[None]] = {}
+        self.endpoints: dict[str, tuple[dict[str, Any] | None, float]] = {}
+        self._inflight: dict[str, asyncio.Future[dict[str, Any] | None]] = {}
+        self.rng = random.Random()
+        gw.listeners.append(self.on_call)
+
+    def store(self, spec: KindSpec) -> Store:
+        """The kind's store; its refresher starts with the first daemon that asks."""
+        s = self.stores.get(spec.kind)
+        if s is None:
+            s = self.stores[spec.kind] = Store(spec, self.gw.region)
+            refresher = self.refreshers[spec.kind] = Refresher(self.gw, s, self.settings.refresh_interval)
+            self.tasks[spec.kind] = self.loop.create_task(refresher.run(), name=f"refresh-{spec.kind}-{self.gw.region}")
+        return s
+
+    async def listed(self, spec: KindSpec) -> Store:
+        """The store, after its first listing (or a timeout: then passes describe as before)."""
+        s = self.store(spec)
+        if not s.first.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(s.first.wait(), timeout=max(30.0, 2 * self.settings.refresh_interval))
+        return s
+
+    def close(self) -> None:
+        for task in self.tasks.values():
+            task.cancel()
+        self.tasks.clear()
+        with contextlib.suppress(ValueError):
+            self.gw.listeners.remove(self.on_call)
+
+    # -- our own changes, reported by the gateway ------------------------------------------------
+    def on_call(self, operation: str, params: dict[str, Any], result: dict[str, Any] | None) -> None:
+        now = time.monotonic()
+        for spec in KINDS:
+            s = self.stores.get(spec.kind)
+            if s is None or operation not in spec.mutations:
+                continue
+            e = s.entry(str(params.get(spec.name_param)))
+            e.dirty = True
+            if operation == spec.create_op and result is not None:
+                # The tags we created it with are its tags: no ListTags needed.
+                arn = result.get(f"{spec.kind}Arn") or result.get("Arn")
+                if arn:
+                    e.tags, e.tags_arn, e.tags_at = _tag_dict(params.get("Tags")), str(arn), now
+                    s.by_arn[str(arn)] = str(params.get(spec.name_param))
+        if operation in ("AddTags", "DeleteTags"):
+            arn = str(params.get("ResourceArn"))
+            for s in self.stores.values():
+                name = s.by_arn.get(arn)
+                tagged = s.entries.get(name) if name else None
+                if tagged is None or tagged.tags is None or tagged.tags_arn != arn:
+                    continue
+                if result is None:  # did it apply? ask again
+                    tagged.tags = None
+                elif operation == "AddTags":
+                    tagged.tags.update(_tag_dict(params.get("Tags")))
+                else:
+                    for k in params.get("TagKeys", []):
+                        tagged.tags.pop(k, None)
+
+    # -- endpoints -------------------------------------------------------------------------------
+    async def endpoint(self, name: str) -> dict[str, Any] | None:
+        cached = self.endpoints.get(name)
+        now = time.monotonic()
+        if cached is not None:
+            in_service = cached[0] is not None and cached[0].get("EndpointStatus") == "InService"
+            ttl = self.settings.endpoint_ttl if in_service else min(self.settings.poll.fast, self.settings.endpoint_ttl)
+            if now - cached[1] < ttl:
+                return cached[0]
+        pending = self._inflight.get(name)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[dict[str, Any] | None] = self.loop.create_future()
+        self._inflight[name] = future
+        try:
+            value = await _describe(self.gw, "DescribeEndpoint", EndpointName=name)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiters get it, nobody else must
+            raise
+        else:
+            self.endpoints[name] = (value, now)
+            future.set_result(value)
+            return value
+        finally:
+            del self._inflight[name]
+
+
+class Observers:
+    """The registry: one RegionObserver per region (a new event loop gets new ones)."""
+
+    def __init__(self) -> None:
+        self._by_region: dict[str, RegionObserver] = {}
+
+    def get(self, gw: SageMakerGateway, settings: config.Settings) -> RegionObserver:
+        obs = self._by_region.get(gw.region)
+        if obs is None or obs.gw is not gw or obs.loop is not asyncio.get_running_loop():
+            if obs is not None:
+                obs.close()
+            obs = self._by_region[gw.region] = RegionObserver(gw, settings)
+        return obs
+
+    def close(self) -> None:
+        for obs in self._by_region.values():
+            obs.close()
+        self._by_region.clear()
+
+
+observers = Observers()
+
+
+async def _describe(gw: SageMakerGateway, op: str, **params: Any) -> dict[str, Any] | None:
+    try:
+        return await gw.call(op, **params)
+    except SageMakerError as err:
+        if err.kind is Kind.NOT_FOUND:
+            return None
+        raise
+
+
+async def _list_tags(gw: SageMakerGateway, arn: str) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    token: str | None = None
+    while True:
+        page = await gw.call("ListTags", ResourceArn=arn, **({"NextToken": token} if token else {}))
+        tags.update(_tag_dict(page.get("Tags")))
+        token = page.get("NextToken")
+        if not token:
+            return tags
+
+
+async def _unbatched(gw: SageMakerGateway, desired: rec.Desired) -> rec.Observed:
+    """Every pass describes everything (``refresh_interval: 0``)."""
+    endpoint = await _describe(gw, "DescribeEndpoint", EndpointName=desired.spec.endpoint_name)
+    component = await _describe(gw, "DescribeInferenceComponent", InferenceComponentName=desired.name)
+    tags = None if component is None else await _list_tags(gw, component["InferenceComponentArn"])
+    metrics.OBSERVATIONS.labels(INFERENCE_COMPONENT.kind, "unbatched").inc()
+    return rec.Observed(endpoint, component, tags)
+
+
+def _ready(status: dict[str, Any], generation: int) -> bool:
+    if status.get("observedGeneration") != generation:
+        return False
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
+
+
+def _seed(
+    store: Store, e: Entry, desired: rec.Desired, status: dict[str, Any], drift: float, rng: random.Random
+) -> bool:
+    """Take a CR's status as the Describe it was written from, when the listing agrees (restart)."""
+    spec = store.spec
+    listed = store.listing.get(desired.name)
+    arn = status.get("inferenceComponentArn")
+    if listed is None or not arn or listed[0] in spec.transitional or not _ready(status, desired.generation):
+        return False
+    if status.get("inferenceComponentName") != desired.name:
+        return False
+    if (status.get("inferenceComponentStatus"), status.get("lastModifiedTime")) != listed:
+        return False
+    e.describe = shapes.to_response("DescribeInferenceComponent", status)
+    e.observed, e.described_key = True, listed
+    # Re-verified by a drift Describe some time within the drift interval, not all at once.
+    e.described_at = time.monotonic() - rng.uniform(0, drift)
+    # Ready at this generation means the tags matched the spec when the status was written.
+    e.tags = {**rec.desired_tags(desired.spec), **desired.owner.tags()}
+    e.tags_arn, e.tags_at = str(arn), e.described_at
+    store.by_arn[str(arn)] = desired.name
+    return True
+
+
+def _why_describe(store: Store, e: Entry, name: str, now: float, drift: float, fresh: bool) -> str | None:
+    """Why the cache cannot answer (None: it can)."""
+    if fresh:
+        return "fresh"
+    if e.dirty:
+        return "changed"
+    if store.ticks == 0:
+        return "unlisted"
+    listed = store.listing.get(name)
+    if not e.observed:
+        return "new" if listed is not None else None
+    if store.listing_at > e.described_at and listed != e.described_key:
+        return "summary"
+    if e.described_key is not None and e.described_key[0] in store.spec.transitional:
+        return "transitional"
+    if now - e.described_at > drift:
+        return "drift"
+    return None
+
+
+async def observe_component(
+    gw: SageMakerGateway, desired: rec.Desired, memo: Any, status: dict[str, Any] | None, fresh: bool = False
+) -> rec.Observed:
+    """What SageMaker says about the component and its endpoint, from the cache when it can."""
+    settings = config.current()
+    if settings.refresh_interval <= 0:
+        return await _unbatched(gw, desired)
+    obs = observers.get(gw, settings)
+    store = await obs.listed(INFERENCE_COMPONENT)
+    name = desired.name
+    e = store.entry(name)
+    wake = memo.get("wake") if hasattr(memo, "get") else None
+    if isinstance(wake, asyncio.Event):
+        e.wake = wake
+    drift = settings.drift_interval
+    now = time.monotonic()
+    kind = INFERENCE_COMPONENT.kind
+
+    if not e.observed and not fresh and not e.dirty and _seed(store, e, desired, status or {}, drift, obs.rng):
+        metrics.OBSERVATIONS.labels(kind, "seeded").inc()
+        why = None
+    else:
+        why = _why_describe(store, e, name, now, drift, fresh)
+        if why is None and not e.observed:
+            # Not in the listing and never seen: it does not exist; nothing to ask.
+            e.observed, e.describe, e.described_key, e.described_at = True, None, None, store.listing_at
+            metrics.OBSERVATIONS.labels(kind, "absent").inc()
+        elif why is None:
+            metrics.OBSERVATIONS.labels(kind, "cache").inc()
+
+    if why is not None:
+        started = time.monotonic()
+        e.dirty = False
+        try:
+            component = await _describe(gw, "DescribeInferenceComponent", InferenceComponentName=name)
+        except BaseException:
+            e.dirty = e.dirty or why == "changed"
+            raise
+        e.observed, e.describe, e.described_key = True, component, key_of(store.spec, component)
+        e.described_at = started
+        metrics.OBSERVATIONS.labels(kind, why).inc()
+        if component is not None:
+            arn = str(component["InferenceComponentArn"])
+            store.by_arn[arn] = name
+            stale_tags = e.tags is None or e.tags_arn != arn or started - e.tags_at > drift
+            if stale_tags or why in ("fresh", "drift", "unlisted"):
+                e.tags, e.tags_arn, e.tags_at = await _list_tags(gw, arn), arn, started
+
+    endpoint = await obs.endpoint(desired.spec.endpoint_name)
+    component = e.describe
+    tags = None if component is None else dict(e.tags or {})
+    return rec.Observed(endpoint, component, tags)
