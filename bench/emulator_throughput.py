@@ -118,20 +118,22 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[index]
 
 
-def run(url: str, clients: int, duration: float, names: list[str], kind: str = "boto3") -> dict[str, Any]:
+def _drive(url: str, clients: int, duration: float, names: list[str], kind: str, start_wall: float, tag: int) -> Any:
+    """``clients`` threads in this process, starting together at wall time ``start_wall``."""
     ops, weights = zip(*MIX, strict=True)
     counter = itertools.count()
     latencies: list[list[float]] = [[] for _ in range(clients)]
     per_op: list[dict[str, int]] = [dict.fromkeys(ops, 0) for _ in range(clients)]
     errors = [0] * clients
-    barrier = threading.Barrier(clients + 1)
-    stop_at = [0.0]
+    ready = threading.Barrier(clients + 1)
+    stop_at = [float("inf")]
 
     def worker(index: int) -> None:
         sm = make_client(url) if kind == "boto3" else RawClient(url)
         sm.list_endpoints(MaxResults=1)  # warm the connection pool
-        rng = random.Random(index)
-        barrier.wait()
+        rng = random.Random(tag * 1000 + index)
+        ready.wait()
+        ready.wait()
         while time.monotonic() < stop_at[0]:
             op = rng.choices(ops, weights)[0]
             started = time.perf_counter()
@@ -141,9 +143,8 @@ def run(url: str, clients: int, duration: float, names: list[str], kind: str = "
                 elif op == "ListEndpoints":
                     sm.list_endpoints(NameContains="bench", MaxResults=10)
                 else:
-                    sm.create_model(
-                        ModelName=f"m-{kind}-{index}-{next(counter)}", PrimaryContainer={"Image": "bench:1"}
-                    )
+                    name = f"m-{kind}-{tag}-{index}-{next(counter)}"
+                    sm.create_model(ModelName=name, PrimaryContainer={"Image": "bench:1"})
             except Exception:
                 errors[index] += 1
             latencies[index].append(time.perf_counter() - started)
@@ -152,25 +153,55 @@ def run(url: str, clients: int, duration: float, names: list[str], kind: str = "
     threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(clients)]
     for thread in threads:
         thread.start()
-    stop_at[0] = time.monotonic() + 3600
-    barrier.wait()
+    ready.wait()  # every client is connected
+    time.sleep(max(0.0, start_wall - time.time()))
+    cpu = time.process_time()
+    stop_at[0] = time.monotonic() + duration
     began = time.monotonic()
-    stop_at[0] = began + duration
+    ready.wait()
     for thread in threads:
         thread.join()
-    elapsed = time.monotonic() - began
-    merged = sorted(lat for per in latencies for lat in per)
+    return (
+        [lat for per in latencies for lat in per],
+        {op: sum(p[op] for p in per_op) for op in ops},
+        sum(errors),
+        time.monotonic() - began,
+        time.process_time() - cpu,
+    )
+
+
+def run(
+    url: str, clients: int, duration: float, names: list[str], kind: str = "boto3", processes: int = 1
+) -> dict[str, Any]:
+    """Drive the emulator with ``clients`` threads spread over ``processes`` client processes."""
+    start_wall = time.time() + 1.0 + 0.5 * processes
+    shares = [clients // processes + (1 if i < clients % processes else 0) for i in range(processes)]
+    if processes == 1:
+        parts = [_drive(url, clients, duration, names, kind, start_wall, 0)]
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(processes) as pool:
+            futures = [
+                pool.submit(_drive, url, share, duration, names, kind, start_wall, i) for i, share in enumerate(shares)
+            ]
+            parts = [f.result() for f in futures]
+    merged = sorted(lat for part in parts for lat in part[0])
+    elapsed = max(part[3] for part in parts)
+    by_operation = {op: sum(part[1][op] for part in parts) for op, _ in MIX}
     return {
         "client": kind,
         "clients": clients,
+        "client_processes": processes,
         "duration_s": round(elapsed, 2),
         "requests": len(merged),
-        "errors": sum(errors),
+        "errors": sum(part[2] for part in parts),
         "requests_per_second": round(len(merged) / elapsed, 1),
         "p50_ms": round(percentile(merged, 0.50) * 1000, 2),
         "p99_ms": round(percentile(merged, 0.99) * 1000, 2),
-        "by_operation": {op: sum(p[op] for p in per_op) for op in ops},
+        "by_operation": by_operation,
         "endpoints": len(names),
+        "client_cpu_share": round(sum(part[4] for part in parts) / elapsed, 2),
     }
 
 
@@ -186,6 +217,7 @@ def main(argv: list[str] | None = None) -> None:
         default="both",
         help="boto3 clients (what users see), plain HTTP (what the emulator alone sustains), or both",
     )
+    parser.add_argument("--processes", type=int, default=1, help="client processes sharing the threads")
     parser.add_argument("--url", default=None, help="benchmark an emulator already running there instead")
     args = parser.parse_args(argv)
     proc = None
@@ -198,15 +230,12 @@ def main(argv: list[str] | None = None) -> None:
         results = []
         for kind in ("boto3", "raw") if args.client == "both" else (args.client,):
             server_cpu = cpu_seconds(proc.pid) if proc is not None else None
-            client_cpu = time.process_time()
-            result = run(url, args.clients, args.duration, names, kind)
-            client_cpu = time.process_time() - client_cpu
+            result = run(url, args.clients, args.duration, names, kind, args.processes)
             # CPU shares (1.0 = one core busy) tell whether the server or the clients were the limit.
             if proc is not None and server_cpu is not None:
                 used = cpu_seconds(proc.pid)
                 if used is not None:
                     result["server_cpu_share"] = round((used - server_cpu) / result["duration_s"], 2)
-            result["client_cpu_share"] = round(client_cpu / result["duration_s"], 2)
             results.append(result)
     finally:
         if proc is not None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from typing import Any
 
 import botocore.exceptions
 import pytest
+
+from sagemaker_emulator.ops.endpoints import ENDPOINT_CREATE_SECONDS
 
 from .conftest import wait_for
 
@@ -81,8 +85,19 @@ def wait_status(sm: Any, name: str, status: str | None, timeout: float = 10.0) -
     return described
 
 
+def advance_time(sm: Any, seconds: float) -> None:
+    """Jump the emulator's clock ahead (due transitions happen at once) through its admin API."""
+    request = urllib.request.Request(
+        sm.meta.endpoint_url + "/_emulator/time", data=json.dumps({"advance": seconds}).encode(), method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
+
+
 def make_endpoint(sm: Any, name: str = "endpoint", config: str = "config", wait: bool = True) -> str:
+    """Create an endpoint; with ``wait``, jump past its creation time and check it is InService."""
     result: str = sm.create_endpoint(EndpointName=name, EndpointConfigName=config)["EndpointArn"]
     if wait:
+        advance_time(sm, ENDPOINT_CREATE_SECONDS + 1)
         wait_status(sm, name, "InService")
     return result

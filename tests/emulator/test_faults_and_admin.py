@@ -197,3 +197,23 @@ def test_regions_are_separate(emulator: EmulatorServer) -> None:
     assert east.list_models()["Models"] == []
     make_model(east)
     assert east.describe_model(ModelName="model")["ModelArn"].startswith("arn:aws:sagemaker:us-east-1:")
+
+
+def test_forced_failure_helpers(emulator: EmulatorServer, admin: Admin) -> None:
+    import urllib.error
+
+    from sagemaker_emulator.forced import force_failure, pending_forced_failures, take_forced_failure
+
+    backend = emulator.backend
+    force_failure(backend, "inference-component", "My-IC", "CapacityError: nope")
+    assert pending_forced_failures(backend) == {"inference-component/my-ic": "CapacityError: nope"}
+    assert take_forced_failure(backend, "endpoint", "my-ic") is None  # another kind
+    assert take_forced_failure(backend, "inference-component", "MY-IC") == "CapacityError: nope"
+    assert take_forced_failure(backend, "inference-component", "my-ic") is None  # consumed
+    admin.post("fail", {"kind": "endpoint", "name": "e"})
+    assert admin.get("fail")["forced"]["endpoint/e"].startswith("Forced failure")
+    admin.post("reset")
+    assert admin.get("fail") == {"forced": {}}
+    with pytest.raises(urllib.error.HTTPError) as info:
+        admin.post("fail", {"name": "e"})
+    assert info.value.code == 400

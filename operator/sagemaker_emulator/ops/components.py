@@ -29,6 +29,7 @@ from ..backend import Backend, Call, RegionState, operation
 from ..forced import take_forced_failure
 from .common import list_records, public
 from .instances import endpoint_capacity, endpoint_config_of, ic_capable
+from .models import get_model
 from .tags import put_tags
 
 KIND = "inference-component"
@@ -429,8 +430,6 @@ def _requested_specs(params: dict[str, Any]) -> tuple[list[dict[str, Any]] | Non
 
 def _check_specs(call: Call, specs: list[dict[str, Any]], multi: bool) -> None:
     """What every specification must satisfy, adapter or not (models must exist)."""
-    from .models import get_model
-
     if multi and len(specs) > 1:
         types = [s.get("InstanceType") for s in specs]
         if not all(types) or len(set(types)) != len(types):
