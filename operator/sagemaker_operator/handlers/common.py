@@ -41,6 +41,12 @@ def _load_kube_config(logger: logging.Logger | logging.LoggerAdapter[Any]) -> No
         logger.debug("kubernetes client: kubeconfig")
 
 
+@kopf.on.login(registry=REGISTRY)
+def login(**kwargs: Any) -> Any:
+    """kopf registers its default login handlers only in its default registry, not in ours."""
+    return kopf.login_with_service_account(**kwargs) or kopf.login_with_kubeconfig(**kwargs)
+
+
 async def sleep(delay: float, wake: asyncio.Event, stopped: Any) -> None:
     """Sleep up to ``delay`` seconds; return early when woken (spec change) or stopped."""
     waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stopped.wait())]
