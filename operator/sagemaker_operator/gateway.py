@@ -21,7 +21,7 @@ import botocore
 import botocore.config
 import botocore.exceptions
 
-from . import config, errors, metrics
+from . import config, errors, metrics, shapes
 
 _READ_PREFIXES = ("Describe", "List", "Get", "Search")
 
@@ -70,7 +70,8 @@ class SageMakerGateway:
             read_timeout=60,
             user_agent_extra="sagemaker-inference-operator",
         )
-        self.client: Any = boto3.session.Session().client(
+        session = boto3.session.Session(botocore_session=shapes.botocore_session())
+        self.client: Any = session.client(
             "sagemaker", region_name=region, endpoint_url=settings.endpoint_url, config=botocore_config
         )
         # Buckets are bound to the event loop that first uses them (the operator's); a new loop

@@ -23,9 +23,16 @@ class ShapeError(ValueError):
 
 
 @functools.cache
+def botocore_session() -> Any:
+    """The process's one botocore session: its loader parses SageMaker's model (megabytes) once,
+    for these conversions and for every gateway's client."""
+    return botocore.session.get_session()
+
+
+@functools.cache
 def service_model() -> Any:
     """botocore's SageMaker service model (loaded once)."""
-    return botocore.session.get_session().get_service_model("sagemaker")
+    return botocore_session().get_service_model("sagemaker")
 
 
 def operation_model(operation_name: str) -> Any:
