@@ -86,9 +86,11 @@ class Emulator:
         self.url = url_file.read_text().strip()
 
     def counters(self) -> dict[str, int]:
-        """Calls by operation (throttled ones included) and a "throttled" total."""
-        data = http_json(f"{self.url}/_emulator/counters")
-        return {**{k: int(v) for k, v in data["calls"].items()}, "(throttled)": int(data["throttled"])}
+        """Calls by operation (throttled attempts included: they count against SageMaker's quota)."""
+        return {k: int(v) for k, v in http_json(f"{self.url}/_emulator/counters")["calls"].items()}
+
+    def throttled(self) -> int:
+        return int(http_json(f"{self.url}/_emulator/counters")["throttled"])
 
     def oob(self, action: str, params: dict[str, Any]) -> Any:
         return http_json(f"{self.url}/_emulator/oob/{action}", params)
@@ -318,7 +320,7 @@ def run(n: int, args: argparse.Namespace, out_dir: Path) -> dict[str, Any]:
         time.sleep(3)
 
         # 1. burst ------------------------------------------------------------------------------
-        c0, w0, t0 = emulator.counters(), apiserver_writes(cp), time.time()
+        c0, w0, t0, th0 = emulator.counters(), apiserver_writes(cp), time.time(), emulator.throttled()
         timeline: list[tuple[float, int, int]] = []  # (s since t0, Create calls, Ready CRs)
         with ThreadPoolExecutor(16) as pool:
             list(
@@ -355,6 +357,7 @@ def run(n: int, args: argparse.Namespace, out_dir: Path) -> dict[str, Any]:
             "creates_vs_floor": None if creates_done is None else round(creates_done / floor, 3),
             "ready_vs_floor": None if all_ready is None else round(all_ready / floor, 3),
             "sagemaker_calls": delta(c0, c1),
+            "throttled_by_sagemaker": emulator.throttled() - th0,
             "k8s_writes": delta(w0, w1),
             "timeline": timeline,
         }
@@ -433,8 +436,9 @@ def run(n: int, args: argparse.Namespace, out_dir: Path) -> dict[str, Any]:
             m = operator.metrics()
             return metric_sum(m, "sagemaker_operator_observations_total") >= n
 
-        done = wait_until(verified, 180, 0.5)
+        done = wait_until(verified, 180, 0.25)
         verified_s = time.time() - t0
+        to_verify = delta(c0, emulator.counters())
         time.sleep(max(0.0, args.restart_window - (time.time() - t0)))
         calls = delta(c0, emulator.counters())
         mutating = {k: v for k, v in calls.items() if not k.startswith(("Describe", "List"))}
@@ -446,6 +450,8 @@ def run(n: int, args: argparse.Namespace, out_dir: Path) -> dict[str, Any]:
         }
         result["restart"] = {
             "all_verified_s": round(verified_s, 2) if done else None,
+            "sagemaker_calls_to_verify": to_verify,
+            "sagemaker_calls_to_verify_total": sum(to_verify.values()),
             "window_s": args.restart_window,
             "sagemaker_calls": calls,
             "sagemaker_calls_total": sum(calls.values()),
@@ -499,13 +505,13 @@ def plot(results: list[dict[str, Any]], out_dir: Path) -> None:
         axes[0].legend()
         phases = ("burst", "steady", "drift", "restart")
         ops = sorted({op for p in phases for op in r[p]["sagemaker_calls"]})
-        bottom = [0.0] * len(phases)
-        for op in ops:
+        width = 0.8 / max(1, len(ops))
+        for j, op in enumerate(ops):
             values = [r[p]["sagemaker_calls"].get(op, 0) for p in phases]
-            axes[1].bar(phases, values, bottom=bottom, label=op)
-            bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-        axes[1].set(title="SageMaker calls by phase", ylabel="calls")
-        axes[1].set_yscale("symlog")
+            axes[1].bar([i + j * width for i in range(len(phases))], values, width=width, label=op)
+        axes[1].set_xticks([i + 0.4 - width / 2 for i in range(len(phases))], [p for p in phases])
+        axes[1].set(title="SageMaker calls by phase and operation", ylabel="calls (log)")
+        axes[1].set_yscale("log")
         axes[1].legend(fontsize=7)
         rss = r["resources"]["rss_timeline"]
         axes[2].plot([t for t, _ in rss], [m for _, m in rss])

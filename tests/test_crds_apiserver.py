@@ -17,10 +17,6 @@ import yaml
 from sagemaker_operator import shapes
 from sagemaker_operator.models import InferenceComponentStatus
 
-# Until branch `cp` (kube_testenv's pytest plugin and the conftest loading it) is merged, the
-# fixtures do not exist here; afterwards this guard is a no-op and the module always runs.
-pytest.importorskip("kube_testenv.pytest_plugin", reason="kube_testenv control plane not merged yet")
-
 pytestmark = pytest.mark.controlplane
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

@@ -149,6 +149,7 @@ def test_ie_requests() -> None:
             modelVariantActions={"shadow": "Promote"},
             stopReason="shadow wins",
             kmsKey="arn:aws:kms:us-west-2:123456789012:key/abcd",
+            schedule={"startTime": "2030-01-01T00:00:00Z", "endTime": "2030-01-08T00:00:00Z"},
         )
     )
     create = spec.create_request("shadow-test", OWNER)

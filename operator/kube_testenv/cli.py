@@ -89,9 +89,7 @@ def _serve(directory: Path) -> int:
             print(f"export KUBECONFIG={directory / KUBECONFIG}", flush=True)
             while plane.running():
                 time.sleep(1)
-            print(
-                "a control-plane process exited; see the logs in " + str(directory / "state"), file=sys.stderr
-            )
+            print("a control-plane process exited; see the logs in " + str(directory / "state"), file=sys.stderr)
             return 1
     except KeyboardInterrupt:
         return 0
@@ -146,8 +144,9 @@ def cmd_down(args: argparse.Namespace) -> int:
     pid = _running_pid(directory)
     if pid is None:
         print(f"kube-testenv is not running in {directory}")
-        with contextlib.suppress(OSError):
-            (directory / PIDFILE).unlink()
+        for stale in (PIDFILE, KUBECONFIG):
+            with contextlib.suppress(OSError):
+                (directory / stale).unlink()
         return 0
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + 30

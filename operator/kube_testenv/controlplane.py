@@ -129,8 +129,7 @@ class _Process:
     def check_alive(self) -> None:
         if self.proc is not None and self.proc.poll() is not None:
             raise ControlPlaneError(
-                f"{self.name} exited with {self.proc.returncode}; last lines of {self.logfile}:\n"
-                + _tail(self.logfile)
+                f"{self.name} exited with {self.proc.returncode}; last lines of {self.logfile}:\n" + _tail(self.logfile)
             )
 
     def stop(self, timeout: float = 15.0) -> None:
@@ -221,9 +220,7 @@ class ControlPlane:
         self.directory.mkdir(parents=True, exist_ok=True)
         self._pki = pki.generate(self.directory / "pki")
         self._ssl = ssl.create_default_context(cafile=str(self._pki.ca_cert))
-        (self.directory / "tokens.csv").write_text(
-            f'{self.token},{ADMIN_USER},{ADMIN_USER},"system:masters"\n'
-        )
+        (self.directory / "tokens.csv").write_text(f'{self.token},{ADMIN_USER},{ADMIN_USER},"system:masters"\n')
         (self.directory / "tokens.csv").chmod(0o600)
         if not self._atexit_registered:
             atexit.register(self.stop)
@@ -344,9 +341,7 @@ class ControlPlane:
     def _start_apiserver(self) -> None:
         for attempt in range(3):
             self.port = free_port()
-            apiserver = _Process(
-                "kube-apiserver", self._apiserver_argv(), self.directory / "kube-apiserver.log"
-            )
+            apiserver = _Process("kube-apiserver", self._apiserver_argv(), self.directory / "kube-apiserver.log")
             apiserver.start()
             try:
                 self._wait_ready(apiserver)

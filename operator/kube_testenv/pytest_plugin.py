@@ -22,9 +22,10 @@ from collections.abc import Iterator
 import pytest
 
 from .controlplane import ControlPlane
-from .provision import Binaries, Progress, provision
+from .provision import Binaries, Progress, ProvisionError, provision
 
 _BINARIES = pytest.StashKey[Binaries]()
+_FAILURE = pytest.StashKey[ProvisionError]()
 
 
 def _uses_controlplane(item: pytest.Item) -> bool:
@@ -42,12 +43,19 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     write = (lambda line: reporter.write_line(line)) if reporter is not None else None
-    session.config.stash[_BINARIES] = provision(log=Progress(write))
+    try:
+        session.config.stash[_BINARIES] = provision(log=Progress(write))
+    except ProvisionError as err:
+        # Reported as an error of every test that needs the control plane (never a skip).
+        session.config.stash[_FAILURE] = err
 
 
 @pytest.fixture(scope="session")
 def kube_binaries(request: pytest.FixtureRequest) -> Binaries:
     """kube-apiserver, etcd, kubectl and helm at the pinned versions (or the user's overrides)."""
+    failure = request.config.stash.get(_FAILURE, None)
+    if failure is not None:
+        raise failure
     return request.config.stash.get(_BINARIES, None) or provision(log=Progress())
 
 

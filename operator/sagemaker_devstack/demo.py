@@ -98,7 +98,9 @@ def up(state: Path, time_scale: float) -> int:
     say(f"starting the SageMaker emulator (time scale {time_scale}: transitions take seconds)")
     url = start_emulator(state, time_scale)
     env_lines = {"KUBECONFIG": str(kubeconfig.resolve()), **aws_env(url)}
-    (state / "env").write_text("".join(f"export {k}={v}\n" for k, v in env_lines.items()))
+    # kubectl/helm (the provisioned ones) and aws/sagemaker-emulator (the venv) on PATH for the user.
+    path = f"export PATH={Path(kubectl).parent}:{BIN}:$PATH\n"
+    (state / "env").write_text(path + "".join(f"export {k}={v}\n" for k, v in env_lines.items()))
 
     say("creating the SageMaker side of the examples (models, endpoints) in the emulator")
     sm = boto3.client(
@@ -124,7 +126,16 @@ def up(state: Path, time_scale: float) -> int:
         processes.spawn(
             state,
             OPERATOR,
-            [tool("sagemaker-operator"), "run", "--all-namespaces", "--standalone", "--dev"],
+            [
+                tool("sagemaker-operator"),
+                "run",
+                "--all-namespaces",
+                "--standalone",
+                "--poll-fast",
+                "1",
+                "--poll-steady",
+                "20",
+            ],
             env=env,
         )
 
@@ -161,7 +172,7 @@ The demo is running (state in {state}/):
 Try:
   source {state}/env
   KUBECONFIG={kubeconfig} {kubectl} get inferencecomponents,inferenceexperiments -A
-  KUBECONFIG={kubeconfig} {kubectl} describe inferencecomponent demo-llm
+  KUBECONFIG={kubeconfig} {kubectl} describe inferencecomponent llama-base
   aws --endpoint-url {url} sagemaker list-inference-components
 Logs: {state}/*.log      Stop everything: make demo-down
 """

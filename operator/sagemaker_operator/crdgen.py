@@ -75,7 +75,8 @@ CRDS = [
             {"name": "Ready", "type": "string", "jsonPath": f"{READY}.status"},
             {"name": "Status", "type": "string", "jsonPath": ".status.status"},
             {"name": "Endpoint", "type": "string", "jsonPath": ".spec.endpointName"},
-            {"name": "End", "type": "date", "jsonPath": ".status.schedule.endTime"},
+            # "string", not "date": kubectl renders a future date as <invalid>, and the end is usually ahead.
+            {"name": "End", "type": "string", "jsonPath": ".status.schedule.endTime"},
             {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
             {"name": "Reason", "type": "string", "jsonPath": ".status.statusReason", "priority": 1},
         ],

@@ -121,6 +121,26 @@ class SageMakerGateway:
             for listener in self.listeners:
                 listener(operation, params, result)
 
+    async def describe(self, operation: str, **params: Any) -> dict[str, Any] | None:
+        """A Describe call where not-found is an answer (None), not an error."""
+        try:
+            return await self.call(operation, **params)
+        except errors.SageMakerError as err:
+            if err.kind is errors.Kind.NOT_FOUND:
+                return None
+            raise
+
+    async def tags(self, arn: str) -> dict[str, str]:
+        """All tags of a resource, following ListTags pagination."""
+        tags: dict[str, str] = {}
+        token: str | None = None
+        while True:
+            page = await self.call("ListTags", ResourceArn=arn, **({"NextToken": token} if token else {}))
+            tags.update({t["Key"]: t.get("Value", "") for t in page.get("Tags", [])})
+            token = page.get("NextToken")
+            if not token:
+                return tags
+
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
 

@@ -31,7 +31,6 @@ import time
 from typing import Any
 
 from . import config, metrics, shapes
-from .errors import Kind, SageMakerError
 from .gateway import SageMakerGateway
 from .reconcile import inference_component as rec
 from .refresher import INFERENCE_COMPONENT, INFERENCE_EXPERIMENT, Entry, KindSpec, Refresher, Store, key_of
@@ -127,7 +126,7 @@ class RegionObserver:
         future: asyncio.Future[dict[str, Any] | None] = self.loop.create_future()
         self._inflight[name] = future
         try:
-            value = await _describe(self.gw, "DescribeEndpoint", EndpointName=name)
+            value = await self.gw.describe("DescribeEndpoint", EndpointName=name)
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # retrieved: waiters get it, nobody else must
@@ -163,33 +162,33 @@ class Observers:
 observers = Observers()
 
 
-async def _describe(gw: SageMakerGateway, op: str, **params: Any) -> dict[str, Any] | None:
-    try:
-        return await gw.call(op, **params)
-    except SageMakerError as err:
-        if err.kind is Kind.NOT_FOUND:
-            return None
-        raise
-
-
-async def _list_tags(gw: SageMakerGateway, arn: str) -> dict[str, str]:
-    tags: dict[str, str] = {}
-    token: str | None = None
-    while True:
-        page = await gw.call("ListTags", ResourceArn=arn, **({"NextToken": token} if token else {}))
-        tags.update(_tag_dict(page.get("Tags")))
-        token = page.get("NextToken")
-        if not token:
-            return tags
-
-
 async def _unbatched(gw: SageMakerGateway, desired: rec.Desired) -> rec.Observed:
     """Every pass describes everything (``refresh_interval: 0``)."""
-    endpoint = await _describe(gw, "DescribeEndpoint", EndpointName=desired.spec.endpoint_name)
-    component = await _describe(gw, "DescribeInferenceComponent", InferenceComponentName=desired.name)
-    tags = None if component is None else await _list_tags(gw, component["InferenceComponentArn"])
     metrics.OBSERVATIONS.labels(INFERENCE_COMPONENT.kind, "unbatched").inc()
+    endpoint = await gw.describe("DescribeEndpoint", EndpointName=desired.spec.endpoint_name)
+    component = await gw.describe("DescribeInferenceComponent", InferenceComponentName=desired.name)
+    return await _finish(
+        gw, desired, endpoint, component, None if component is None else await gw.tags(_arn(component))
+    )
+
+
+async def _finish(
+    gw: SageMakerGateway,
+    desired: rec.Desired,
+    endpoint: dict[str, Any] | None,
+    component: dict[str, Any] | None,
+    tags: dict[str, str] | None,
+) -> rec.Observed:
+    base_name = desired.spec.base_component_name
+    if component is None and base_name is not None:
+        # An adapter not created yet: its base must be there first (rare; not cached).
+        base = await gw.describe("DescribeInferenceComponent", InferenceComponentName=base_name)
+        return rec.Observed(endpoint, None, None, base)
     return rec.Observed(endpoint, component, tags)
+
+
+def _arn(component: dict[str, Any]) -> str:
+    return str(component["InferenceComponentArn"])
 
 
 def _ready(status: dict[str, Any], generation: int) -> bool:
@@ -276,7 +275,7 @@ async def observe_component(
         started = time.monotonic()
         e.dirty = False
         try:
-            component = await _describe(gw, "DescribeInferenceComponent", InferenceComponentName=name)
+            component = await gw.describe("DescribeInferenceComponent", InferenceComponentName=name)
         except BaseException:
             e.dirty = e.dirty or why == "changed"
             raise
@@ -284,13 +283,12 @@ async def observe_component(
         e.described_at = started
         metrics.OBSERVATIONS.labels(kind, why).inc()
         if component is not None:
-            arn = str(component["InferenceComponentArn"])
+            arn = _arn(component)
             store.by_arn[arn] = name
             stale_tags = e.tags is None or e.tags_arn != arn or started - e.tags_at > drift
             if stale_tags or why in ("fresh", "drift", "unlisted"):
-                e.tags, e.tags_arn, e.tags_at = await _list_tags(gw, arn), arn, started
+                e.tags, e.tags_arn, e.tags_at = await gw.tags(arn), arn, started
 
     endpoint = await obs.endpoint(desired.spec.endpoint_name)
     component = e.describe
-    tags = None if component is None else dict(e.tags or {})
-    return rec.Observed(endpoint, component, tags)
+    return await _finish(gw, desired, endpoint, component, None if component is None else dict(e.tags or {}))

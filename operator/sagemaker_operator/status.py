@@ -40,15 +40,16 @@ def build(
     verdict: Verdict,
     generation: int | None,
     bookkeeping: dict[str, Any],
+    operation: str = "DescribeInferenceComponent",
 ) -> dict[str, Any]:
-    """The complete new status. ``mirror`` is the raw Describe output (None: keep the current mirror)."""
+    """The complete new status. ``mirror`` is the raw ``operation`` output (None: keep the current mirror)."""
     current = current or {}
     new: dict[str, Any] = {}
     if mirror is None:
         keep = set(current) - {"conditions", "observedGeneration", "endpoint", *bookkeeping, *_FOREIGN}
         new.update({k: current[k] for k in keep})
     elif mirror:
-        new.update(shapes.from_response("DescribeInferenceComponent", mirror))
+        new.update(shapes.from_response(operation, mirror))
     if endpoint is not None:
         new["endpoint"] = endpoint
     elif "endpoint" in current:

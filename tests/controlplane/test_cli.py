@@ -45,9 +45,7 @@ def wait_until(condition: object, timeout: float = 30.0) -> bool:
 def test_up_detach_then_down(kube_binaries: Binaries, tmp_path: Path) -> None:
     state = tmp_path / "demo"
     try:
-        up = subprocess.run(
-            [*CLI, "up", "--dir", str(state), "--detach"], capture_output=True, text=True, timeout=120
-        )
+        up = subprocess.run([*CLI, "up", "--dir", str(state), "--detach"], capture_output=True, text=True, timeout=120)
         assert up.returncode == 0, up.stderr
         assert f"export KUBECONFIG={state / 'kubeconfig'}" in up.stdout
         pid = int((state / "kube-testenv.pid").read_text())

@@ -96,9 +96,7 @@ def test_python_client_uses_the_kubeconfig(controlplane: ControlPlane) -> None:
     assert "default" in {ns.metadata.name for ns in api.list_namespace().items}
 
 
-def test_crd_instance_status_patch_and_wait(
-    controlplane: ControlPlane, widget_crd: str, unique_namespace: str
-) -> None:
+def test_crd_instance_status_patch_and_wait(controlplane: ControlPlane, widget_crd: str, unique_namespace: str) -> None:
     ns = unique_namespace
     controlplane.kubectl("apply", "-n", ns, "-f", "-", input=widget("w1"))
     # Status is a subresource: a normal update must not be able to set it.
@@ -114,9 +112,7 @@ def test_crd_instance_status_patch_and_wait(
     )
     got = json.loads(controlplane.kubectl("get", "-n", ns, "widget", "w1", "-o", "json").stdout)
     assert "status" not in got
-    waited = controlplane.kubectl(
-        "wait", "-n", ns, "--for=condition=Ready", "widget/w1", "--timeout=1s", check=False
-    )
+    waited = controlplane.kubectl("wait", "-n", ns, "--for=condition=Ready", "widget/w1", "--timeout=1s", check=False)
     assert waited.returncode != 0
 
     status = {
@@ -144,9 +140,7 @@ def test_crd_instance_status_patch_and_wait(
 def test_cel_rule_rejects_bad_object_naming_the_field(
     controlplane: ControlPlane, widget_crd: str, unique_namespace: str
 ) -> None:
-    bad = controlplane.kubectl(
-        "apply", "-n", unique_namespace, "-f", "-", input=widget("bad", 5, 2), check=False
-    )
+    bad = controlplane.kubectl("apply", "-n", unique_namespace, "-f", "-", input=widget("bad", 5, 2), check=False)
     assert bad.returncode != 0
     assert "spec.minReplicas" in bad.stderr
     assert "minReplicas must not exceed maxReplicas" in bad.stderr
@@ -226,9 +220,7 @@ def test_service_account_without_rbac_is_forbidden(controlplane: ControlPlane, u
     assert allowed.returncode == 0
 
 
-def test_apiserver_restart_keeps_objects(
-    controlplane: ControlPlane, widget_crd: str, unique_namespace: str
-) -> None:
+def test_apiserver_restart_keeps_objects(controlplane: ControlPlane, widget_crd: str, unique_namespace: str) -> None:
     ns = unique_namespace
     controlplane.kubectl("create", "configmap", "kept", "-n", ns, "--from-literal=k=v")
     controlplane.kubectl("apply", "-n", ns, "-f", "-", input=widget("kept"))

@@ -20,12 +20,8 @@ import yaml
 from sagemaker_emulator.admin import run_oob
 from sagemaker_emulator.backend import Backend
 from sagemaker_emulator.clock import Clock
+from sagemaker_emulator.forced import force_failure
 from sagemaker_emulator.server import EmulatorServer
-
-# Until `cp` (the control plane) and the emulator's inference components are merged, skip.
-pytest.importorskip("kube_testenv.pytest_plugin", reason="kube_testenv control plane not merged yet")
-pytest.importorskip("sagemaker_emulator.ops.components", reason="emulator inference components not merged yet")
-force_failure = pytest.importorskip("sagemaker_emulator.forced").force_failure
 
 pytestmark = [pytest.mark.controlplane, pytest.mark.slow]
 
@@ -236,7 +232,7 @@ def test_create_waits_for_endpoint_then_mirrors_status(env: Env) -> None:
     assert [c["type"] for c in st["conditions"]] == ["Ready"]
     tags = env.tags("ic-a")
     assert tags["team"] == "a" and tags[OWNER_TAG] == f"{env.ns}/InferenceComponent/ic-a"
-    assert "Created" in env.events("ic-a")
+    wait_for(lambda: "Created" in env.events("ic-a"), what="a Created event")  # events are posted async
     obj = env.get("ic-a") or {}
     assert "kopf" not in obj.get("status", {})
     assert "sagemaker.inference-operator.dev/finalizer" in obj["metadata"]["finalizers"]
@@ -323,7 +319,7 @@ def test_failed_update_is_stalled_then_recovers(env: Env) -> None:
     updates = env.emulator.backend.counters["UpdateInferenceComponent"]
     time.sleep(3)  # not retried for the same generation
     assert env.emulator.backend.counters["UpdateInferenceComponent"] == updates
-    body["spec"]["specification"]["environment"] = {"RETRY": "1"}
+    body["spec"]["specification"]["computeResourceRequirements"]["minMemoryRequiredInMb"] = 2048
     env.apply(body)
     env.wait_ready("ic-d", generation=3)
     assert env.condition("ic-d", "Stalled") is None
@@ -374,8 +370,13 @@ def test_cross_namespace_takeover_refused_and_delete_is_safe(env: Env, kube: Any
 
 def test_delete_while_creating_and_retain(env: Env) -> None:
     make_endpoint(env.sm, env.endpoint)
-    env.apply(manifest("ic-h", env.ns, env.endpoint, env.model))
-    wait_for(lambda: env.status("ic-h").get("inferenceComponentStatus") == "Creating", what="Creating")
+    clock = env.emulator.backend.clock
+    scale, clock.time_scale = clock.time_scale, 0.05  # creation takes ~9 s: long enough to delete mid-way
+    try:
+        env.apply(manifest("ic-h", env.ns, env.endpoint, env.model))
+        wait_for(lambda: env.status("ic-h").get("inferenceComponentStatus") == "Creating", what="Creating")
+    finally:
+        clock.time_scale = scale
     env.kube.kubectl("delete", "smic", "ic-h", "-n", env.ns, "--wait=true", "--timeout=60s")
     with pytest.raises(env.sm.exceptions.ClientError):
         env.describe("ic-h")

@@ -18,8 +18,6 @@ from sagemaker_operator import config, status
 from sagemaker_operator.gateway import gateways
 from sagemaker_operator.handlers import inference_component as handler
 
-pytest.importorskip("sagemaker_emulator.ops.components", reason="emulator inference components not merged yet")
-
 ROLE = "arn:aws:iam::123456789012:role/sagemaker"
 
 
@@ -51,7 +49,7 @@ def setup(server: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[t
     gateways.close()
     rec = Recorder()
     monkeypatch.setattr(handler, "WRITER", rec)
-    monkeypatch.setattr(handler, "_post", lambda body, event: rec.patches.append({"event": event.reason}))
+    monkeypatch.setattr(handler, "post_event", lambda body, event: rec.patches.append({"event": event.reason}))
     sm = boto3.client("sagemaker", endpoint_url=server.url, region_name="us-west-2")
     sm.create_model(ModelName="m", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "img:1"})
     sm.create_endpoint_config(
@@ -89,20 +87,51 @@ async def run_until(b: dict[str, Any], memo: dict[str, Any], pred: Any, deleting
     raise AssertionError(f"not reached; last status {memo.get('status')}")
 
 
-async def test_create_update_delete_cycle(setup: tuple[Any, Recorder]) -> None:
+async def test_create_update_delete_cycle(setup: tuple[Any, Recorder], server: EmulatorServer) -> None:
     sm, rec = setup
     memo: dict[str, Any] = {}
-    b = body(runtimeConfig={"copyCount": 1})
+    # An endpoint of its own that takes seconds to create, so the first pass surely sees it Creating.
+    clock = server.backend.clock
+    scale, clock.time_scale = clock.time_scale, 0.01
+    try:
+        sm.create_endpoint(EndpointName="ep-slow", EndpointConfigName="ep")
+    finally:
+        clock.time_scale = scale
+    b = body(runtimeConfig={"copyCount": 1}, endpointName="ep-slow")
     await run_until(b, memo, lambda d, st: d.verdict.reason == "EndpointNotReady")
     await run_until(b, memo, lambda d, st: d.verdict.ready)
     st = memo["status"]
     assert st["inferenceComponentStatus"] == "InService" and st["endpoint"]["status"] == "InService"
     assert {"event": "Created"} in rec.patches
     assert sm.get_paginator  # client still usable
-    b2 = body(2, runtimeConfig={"copyCount": 2})
+    b2 = body(2, runtimeConfig={"copyCount": 2}, endpointName="ep-slow")
     await run_until(b2, memo, lambda d, st: d.verdict.ready and st["runtimeConfig"]["currentCopyCount"] == 2)
     writes = len(rec.patches)
     await handler._pass(b2, memo, logging.getLogger("t"), deleting=False)  # type: ignore[arg-type]
     assert len(rec.patches) == writes  # unchanged status is not written
     await run_until(b2, memo, lambda d, st: d.done, deleting=True)
     assert sm.list_inference_components()["InferenceComponents"] == []
+
+
+async def test_spec_and_tag_change_in_one_generation(setup: tuple[Any, Recorder]) -> None:
+    sm, _ = setup
+    memo: dict[str, Any] = {}
+    b = body(runtimeConfig={"copyCount": 1})
+    await run_until(b, memo, lambda d, st: d.verdict.ready)
+    sm.create_model(ModelName="m2", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "img:2"})
+    spec = dict(b["spec"], specification={**b["spec"]["specification"], "modelName": "m2"})
+    b2 = {
+        **b,
+        "metadata": {**b["metadata"], "generation": 2},
+        "spec": {**spec, "tags": [{"key": "stage", "value": "prod"}]},
+    }
+    seen: list[str] = []
+
+    def done(d: Any, st: dict[str, Any]) -> bool:
+        seen.append(f"{d.verdict.reason}:{d.action.kind.value if d.action else '-'}")
+        return bool(d.verdict.ready) and st.get("specification", {}).get("modelName") == "m2"
+
+    await run_until(b2, memo, done)
+    arn = memo["status"]["inferenceComponentArn"]
+    tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=arn)["Tags"]}
+    assert tags.get("stage") == "prod", seen

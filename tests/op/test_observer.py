@@ -57,7 +57,7 @@ def rec(server: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Rec
     observers.close()
     r = Recorder()
     monkeypatch.setattr(handler, "WRITER", r)
-    monkeypatch.setattr(handler, "_post", lambda body, event: None)
+    monkeypatch.setattr(handler, "post_event", lambda body, event: None)
     sm = boto3.client("sagemaker", endpoint_url=server.url, region_name="us-west-2")
     sm.create_endpoint_config(
         EndpointConfigName="ep",
@@ -260,3 +260,18 @@ async def test_deletion_always_looks_afresh(server: EmulatorServer, steady: list
     calls = delta(before, counts(server))
     assert calls == {"DescribeInferenceComponent": 1, "ListTags": 1, "DeleteInferenceComponent": 1}
     assert not decision.done
+
+
+async def test_our_tag_changes_update_the_cache_without_listing_tags(
+    server: EmulatorServer, steady: list[Daemon]
+) -> None:
+    d = steady[2]
+    d.body["metadata"]["generation"] = 2
+    d.body["spec"]["tags"] = [{"key": "team", "value": "a"}]
+    before = counts(server)
+    await d.run()  # tags differ -> AddTags
+    assert (await d.run()).verdict.ready  # the cache applied our AddTags: no ListTags to be Ready
+    calls = delta(before, counts(server))
+    assert calls.get("AddTags") == 1 and "ListTags" not in calls
+    tags = server.backend.call("ListTags", {"ResourceArn": d.status["inferenceComponentArn"]})["Tags"]
+    assert {"Key": "team", "Value": "a"} in tags

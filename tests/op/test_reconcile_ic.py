@@ -290,3 +290,23 @@ def test_retain_releases_tags_then_done() -> None:
     assert dec.action and dec.action.kind is ActionKind.RELEASE and dec.action.calls[0][0] == "DeleteTags"
     assert reconcile_delete(d, Observed(ENDPOINT, component(), {}), Memory(), True).done
     assert reconcile_delete(d, Observed(ENDPOINT, component(), OURS), Memory(), False).done
+
+
+ADAPTER = {"baseInferenceComponentName": "base", "container": {"artifactUrl": "s3://b/adapter.tar.gz"}}
+
+
+@pytest.mark.parametrize(
+    ("base", "state"), [(None, "does not exist"), ({"InferenceComponentStatus": "Creating"}, "is Creating")]
+)
+def test_adapter_waits_for_its_base(base: dict[str, Any] | None, state: str) -> None:
+    d = Desired("ic", 1, ME, spec(specification=ADAPTER))
+    dec = reconcile(d, Observed(ENDPOINT, None, None, base), Memory())
+    assert dec.action is None and dec.verdict.reason == "BaseComponentNotReady" and dec.verdict.reconciling
+    assert state in dec.verdict.message and not dec.verdict.stalled
+
+
+def test_adapter_is_created_once_its_base_is_in_service() -> None:
+    d = Desired("ic", 1, ME, spec(specification=ADAPTER))
+    dec = reconcile(d, Observed(ENDPOINT, None, None, {"InferenceComponentStatus": "InService"}), Memory())
+    assert dec.action is not None and dec.action.kind is ActionKind.CREATE
+    assert dec.action.calls[0][1]["Specification"]["BaseInferenceComponentName"] == "base"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import inference_component  # noqa: F401  (registers its handlers)
+from . import inference_component, inference_experiment  # noqa: F401  (register their handlers)
 from .common import REGISTRY
 
 __all__ = ["REGISTRY"]

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import kopf
 
+from .. import config
 from ..ownership import PREFIX
+from ..reconcile.common import Event
+from ..requeue import Pace, Policy
 
 REGISTRY = kopf.OperatorRegistry()
 FINALIZER = f"{PREFIX}/finalizer"
@@ -23,10 +28,17 @@ def configure(settings: kopf.OperatorSettings, logger: logging.Logger | logging.
         prefix=PREFIX, key="last-handled-configuration"
     )
     settings.posting.enabled = True
-    settings.posting.level = logging.WARNING  # explicit kopf.info/warn events always go out
+    settings.posting.level = logging.WARNING  # kopf.event() (our lifecycle Events) is not filtered by this
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     _load_kube_config(logger)
+
+
+@kopf.on.login(registry=REGISTRY)
+def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
+    """A custom registry has no default login handlers: in-cluster ServiceAccount, else kubeconfig."""
+    info: kopf.ConnectionInfo | None = kopf.login_with_service_account(**kwargs) or kopf.login_with_kubeconfig(**kwargs)
+    return info
 
 
 def _load_kube_config(logger: logging.Logger | logging.LoggerAdapter[Any]) -> None:
@@ -41,10 +53,20 @@ def _load_kube_config(logger: logging.Logger | logging.LoggerAdapter[Any]) -> No
         logger.debug("kubernetes client: kubeconfig")
 
 
-@kopf.on.login(registry=REGISTRY)
-def login(**kwargs: Any) -> Any:
-    """kopf registers its default login handlers only in its default registry, not in ours."""
-    return kopf.login_with_service_account(**kwargs) or kopf.login_with_kubeconfig(**kwargs)
+def post_event(body: kopf.Body, event: Event) -> None:
+    # kopf.event, not kopf.info: info() is filtered by the posting level (WARNING, to keep kopf's own
+    # log lines out of Events), while our lifecycle Events must always be posted.
+    kopf.event(body, type="Warning" if event.warning else "Normal", reason=event.reason, message=event.message)
+
+
+def wake_on_spec_change(body: kopf.Body, memo: Any) -> None:
+    """Wake the object's daemon early when its generation changed (no API calls)."""
+    generation = body.get("metadata", {}).get("generation")
+    if memo.get("seen_generation") != generation:
+        memo["seen_generation"] = generation
+        wake = memo.get("wake")
+        if wake is not None:
+            wake.set()
 
 
 async def sleep(delay: float, wake: asyncio.Event, stopped: Any) -> None:
@@ -56,3 +78,31 @@ async def sleep(delay: float, wake: asyncio.Event, stopped: Any) -> None:
         for w in waiters:
             w.cancel()
     wake.clear()
+
+
+def next_delay(memo: Any, pace: Pace) -> float:
+    """Seconds until the next pass at ``pace`` (backing off while the same pace repeats)."""
+    policy: Policy = memo.setdefault("policy", Policy(config.current().poll, random.Random()))
+    attempt = memo.get("attempt", 0) + 1 if memo.get("pace") is pace else 0
+    memo["pace"], memo["attempt"] = pace, attempt
+    return policy.delay(pace, attempt)
+
+
+async def daemon_loop(
+    one_pass: Callable[[], Awaitable[float]],
+    memo: Any,
+    stopped: Any,
+    logger: logging.Logger | logging.LoggerAdapter[Any],
+) -> None:
+    """A controller's daemon: run ``one_pass`` (returns the delay) until stopped; woken early by
+    ``memo["wake"]`` (set on spec changes); an exception never kills the daemon."""
+    wake: asyncio.Event = memo.setdefault("wake", asyncio.Event())
+    while not stopped:
+        try:
+            delay = await one_pass()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a bug or the API server away: never let the daemon die
+            logger.exception("reconcile pass failed")
+            delay = next_delay(memo, Pace.ERROR)
+        await sleep(delay, wake, stopped)

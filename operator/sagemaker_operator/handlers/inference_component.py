@@ -8,9 +8,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import random
 from dataclasses import replace
 from typing import Any
 
@@ -25,9 +23,9 @@ from ..models.base import GROUP, VERSION
 from ..models.inference_component import KIND, PLURAL, InferenceComponentSpec
 from ..ownership import Owner
 from ..reconcile import inference_component as rec
-from ..requeue import Pace, Policy
+from ..requeue import Pace
 from ..status import StatusWriter, build, endpoint_summary
-from .common import REGISTRY, sleep
+from .common import REGISTRY, daemon_loop, next_delay, post_event, wake_on_spec_change
 
 Logger = logging.Logger | logging.LoggerAdapter[Any]
 
@@ -54,10 +52,6 @@ async def _observe(
 ) -> rec.Observed:
     """Describe what the cache cannot answer (observer.py); deletion always looks afresh."""
     return await observer.observe_component(gw, desired, memo, current, fresh=deleting)
-
-
-def _post(body: kopf.Body, event: rec.Event) -> None:
-    (kopf.warn if event.warning else kopf.info)(body, reason=event.reason, message=event.message)
 
 
 async def _pass(body: kopf.Body, memo: Any, logger: Logger, deleting: bool) -> rec.Decision:
@@ -98,10 +92,10 @@ async def _pass(body: kopf.Body, memo: Any, logger: Logger, deleting: bool) -> r
             if action.memory is not None:
                 decision = replace(decision, memory=action.memory)
             if action.event is not None:
-                _post(body, action.event)
+                post_event(body, action.event)
         metrics.RECONCILES.labels(KIND, action.kind.value).inc()
     for event in decision.events:
-        _post(body, event)
+        post_event(body, event)
 
     mirror = None if observed is None else (observed.component or {})
     endpoint = None if observed is None else endpoint_summary(observed.endpoint, desired.spec.endpoint_name)
@@ -131,39 +125,18 @@ async def _write(
     memo["status"] = new
 
 
-def _delay(memo: Any, pace: Pace) -> float:
-    policy: Policy = memo.setdefault("policy", Policy(config.current().poll, random.Random()))
-    attempt = memo.get("attempt", 0) + 1 if memo.get("pace") is pace else 0
-    memo["pace"], memo["attempt"] = pace, attempt
-    return policy.delay(pace, attempt)
-
-
 @kopf.on.event(GROUP, VERSION, PLURAL, registry=REGISTRY)
 async def wake_on_change(body: kopf.Body, memo: Any, **_: Any) -> None:
-    """Wake the daemon early when the spec (generation) changed; cheap, no API calls.
-
-    Async on purpose: kopf runs sync handlers in threads, and asyncio.Event is not thread-safe."""
-    generation = body.get("metadata", {}).get("generation")
-    if memo.get("seen_generation") != generation:
-        memo["seen_generation"] = generation
-        wake = memo.get("wake")
-        if wake is not None:
-            wake.set()
+    """Async on purpose: kopf runs sync handlers in threads, and asyncio.Event is not thread-safe."""
+    wake_on_spec_change(body, memo)
 
 
 @kopf.daemon(GROUP, VERSION, PLURAL, registry=REGISTRY, cancellation_timeout=10.0)
 async def run(body: kopf.Body, memo: Any, stopped: Any, logger: Logger, **_: Any) -> None:
-    wake: asyncio.Event = memo.setdefault("wake", asyncio.Event())
-    while not stopped:
-        try:
-            decision = await _pass(body, memo, logger, deleting=False)
-            delay = _delay(memo, decision.pace)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # a bug or the API server away: never let the daemon die
-            logger.exception("reconcile pass failed")
-            delay = _delay(memo, Pace.ERROR)
-        await sleep(delay, wake, stopped)
+    async def one_pass() -> float:
+        return next_delay(memo, (await _pass(body, memo, logger, deleting=False)).pace)
+
+    await daemon_loop(one_pass, memo, stopped, logger)
 
 
 @kopf.on.delete(GROUP, VERSION, PLURAL, registry=REGISTRY)
@@ -171,4 +144,4 @@ async def delete(body: kopf.Body, memo: Any, logger: Logger, **_: Any) -> None:
     # No retries=/timeout=/PermanentError here: kopf would drop the finalizer and orphan the component.
     decision = await _pass(body, memo, logger, deleting=True)
     if not decision.done:
-        raise kopf.TemporaryError(decision.verdict.message, delay=_delay(memo, decision.pace))
+        raise kopf.TemporaryError(decision.verdict.message, delay=next_delay(memo, decision.pace))

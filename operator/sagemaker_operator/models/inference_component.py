@@ -226,8 +226,13 @@ class InferenceComponentSpec(SpecModel):
     @property
     def is_adapter(self) -> bool:
         """True for an adapter component (its specification names a base component)."""
+        return self.base_component_name is not None
+
+    @property
+    def base_component_name(self) -> str | None:
+        """The base component an adapter runs on (None for a regular component)."""
         specs = [self.specification] if self.specification else list(self.specifications or [])
-        return any(s.base_inference_component_name for s in specs)
+        return next((s.base_inference_component_name for s in specs if s.base_inference_component_name), None)
 
     @property
     def desired_copy_count(self) -> int | None:

@@ -328,6 +328,21 @@ class InferenceExperimentStatus(StatusModel):
         None, alias="shadowModeConfig", description="The production and shadow variants and the sampling."
     )
     kms_key: str | None = Field(None, alias="kmsKey", description="The KMS key for the storage volumes.")
+    # The operator's bookkeeping (not from SageMaker).
+    failed_generation: int | None = Field(
+        None,
+        alias="failedGeneration",
+        description="The generation whose create, update, start or stop SageMaker rejected; it is not retried "
+        "until the spec changes.",
+    )
+    failure_message: str | None = Field(
+        None, alias="failureMessage", description="Why failedGeneration failed (SageMaker's message)."
+    )
+    managed_tag_keys: list[str] | None = Field(
+        None,
+        alias="managedTagKeys",
+        description="The spec.tags keys last applied (a key removed from spec.tags is removed from SageMaker).",
+    )
 
 
 class InferenceExperiment(BaseModel):

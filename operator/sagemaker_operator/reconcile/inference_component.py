@@ -28,6 +28,7 @@ from ..errors import Kind, SageMakerError
 from ..models.inference_component import InferenceComponentSpec
 from ..ownership import OWNERSHIP_TAGS, Claim, Owner, claim, describe
 from ..requeue import Pace
+from .common import Event, same
 
 TRANSITIONAL = frozenset({"Creating", "Updating", "Deleting"})
 ENDPOINT_USABLE = frozenset({"InService", "Updating", "SystemUpdating"})
@@ -46,6 +47,7 @@ class Observed:
     endpoint: dict[str, Any] | None  # DescribeEndpoint output, None when not found
     component: dict[str, Any] | None  # DescribeInferenceComponent output, None when not found
     tags: dict[str, str] | None = None  # the component's tags
+    base: dict[str, Any] | None = None  # an adapter's base component (observed before creating it)
 
 
 @dataclass(frozen=True)
@@ -92,13 +94,6 @@ class ActionKind(enum.Enum):
 
 
 @dataclass(frozen=True)
-class Event:
-    reason: str
-    message: str
-    warning: bool = False
-
-
-@dataclass(frozen=True)
 class Action:
     kind: ActionKind
     calls: tuple[tuple[str, dict[str, Any]], ...]  # SageMaker operations, in order
@@ -124,21 +119,6 @@ def spec_hash(spec: InferenceComponentSpec, name: str) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def _same(desired: Any, observed: Any) -> bool:
-    """Is every member the user asked for present with the same value (SageMaker adds defaults)."""
-    if isinstance(desired, dict):
-        if not isinstance(observed, dict):
-            return not desired
-        return all(_same(v, observed.get(k)) for k, v in desired.items())
-    if isinstance(desired, list):
-        if not isinstance(observed, list) or len(desired) != len(observed):
-            return False
-        return all(_same(d, o) for d, o in zip(desired, observed, strict=True))
-    if isinstance(desired, int | float) and isinstance(observed, int | float):
-        return float(desired) == float(observed)
-    return bool(desired == observed)
-
-
 def _same_specification(desired: dict[str, Any], observed: dict[str, Any] | None) -> bool:
     observed = observed or {}
     for key, want in desired.items():
@@ -151,7 +131,7 @@ def _same_specification(desired: dict[str, Any], observed: dict[str, Any] | None
                 return False
             if (want.get("Environment") or {}) != (have.get("Environment") or {}):
                 return False
-        elif not _same(want, have):
+        elif not same(want, have):
             return False
     return True
 
@@ -284,6 +264,11 @@ def reconcile(desired: Desired, observed: Observed, memory: Memory) -> Decision:
             memory = replace(memory, failed_generation=gen, failure_message=message, pending_update=None)
             decision = _stalled(memory, "CreateFailed", f'inference component "{name}" failed: {message}')
             return replace(decision, events=(Event("Failed", message, warning=True),))
+        if pending.get("kind") == "spec" and pending.get("specHash") == current_hash and not drift:
+            # Our update of this very spec finished and SageMaker shows it: it took. Without
+            # recording that, the stale applied hash would read as a change and update again.
+            memory = replace(memory, applied_spec_hash=current_hash, pending_update=None)
+            spec_changed = False
 
     if memory.failed_generation == gen:
         return _stalled(memory, "Failed" if status == "Failed" else "UpdateFailed", memory.failure_message or "")
@@ -342,6 +327,11 @@ def _absent(desired: Desired, observed: Observed, memory: Memory) -> Decision:
     problem = _endpoint_problem(spec.endpoint_name, observed.endpoint)
     if problem is not None:
         return _working(memory, "EndpointNotReady", f"waiting: {problem}")
+    base_name = spec.base_component_name
+    if base_name is not None and _status(observed.base or {}) != "InService":
+        # Applied together (kubectl apply -f dir/, ArgoCD), an adapter may come before its base.
+        state = "does not exist (yet)" if observed.base is None else f"is {_status(observed.base)}"
+        return _working(memory, "BaseComponentNotReady", f'waiting: base inference component "{base_name}" {state}')
     recreate = memory.known_arn is not None
     tags = desired_tags(spec)
     request = spec.create_request(name, desired.owner.tags())
