@@ -28,6 +28,7 @@ import contextlib
 import logging
 import random
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from . import config, metrics, shapes
@@ -241,6 +242,55 @@ def _why_describe(store: Store, e: Entry, name: str, now: float, drift: float, f
     return None
 
 
+async def _cached(
+    gw: SageMakerGateway,
+    obs: RegionObserver,
+    spec: KindSpec,
+    name: str,
+    memo: Any,
+    fresh: bool,
+    describe: Callable[[], Awaitable[dict[str, Any] | None]],
+    arn_key: str,
+    seed: Callable[[Store, Entry], bool] | None = None,
+) -> Entry:
+    """The resource's entry, described first when the cache cannot answer (any kind)."""
+    settings = obs.settings
+    store = await obs.listed(spec)
+    e = store.entry(name)
+    wake = memo.get("wake") if hasattr(memo, "get") else None
+    if isinstance(wake, asyncio.Event):
+        e.wake = wake
+    drift = settings.drift_interval
+
+    if not e.observed and not fresh and not e.dirty and seed is not None and seed(store, e):
+        metrics.OBSERVATIONS.labels(spec.kind, "seeded").inc()
+        return e
+    why = _why_describe(store, e, name, time.monotonic(), drift, fresh)
+    if why is None:
+        if not e.observed:
+            # Not in the listing and never seen: it does not exist; nothing to ask.
+            e.observed, e.describe, e.described_key, e.described_at = True, None, None, store.listing_at
+        metrics.OBSERVATIONS.labels(spec.kind, "cache" if e.describe is not None else "absent").inc()
+        return e
+
+    started = time.monotonic()
+    e.dirty = False
+    try:
+        found = await describe()
+    except BaseException:
+        e.dirty = e.dirty or why == "changed"
+        raise
+    e.observed, e.describe, e.described_key, e.described_at = True, found, key_of(spec, found), started
+    metrics.OBSERVATIONS.labels(spec.kind, why).inc()
+    if found is not None:
+        arn = str(found[arn_key])
+        store.by_arn[arn] = name
+        stale_tags = e.tags is None or e.tags_arn != arn or started - e.tags_at > drift
+        if stale_tags or why in ("fresh", "drift", "unlisted"):
+            e.tags, e.tags_arn, e.tags_at = await gw.tags(arn), arn, started
+    return e
+
+
 async def observe_component(
     gw: SageMakerGateway, desired: rec.Desired, memo: Any, status: dict[str, Any] | None, fresh: bool = False
 ) -> rec.Observed:
@@ -249,46 +299,53 @@ async def observe_component(
     if settings.refresh_interval <= 0:
         return await _unbatched(gw, desired)
     obs = observers.get(gw, settings)
-    store = await obs.listed(INFERENCE_COMPONENT)
     name = desired.name
-    e = store.entry(name)
-    wake = memo.get("wake") if hasattr(memo, "get") else None
-    if isinstance(wake, asyncio.Event):
-        e.wake = wake
-    drift = settings.drift_interval
-    now = time.monotonic()
-    kind = INFERENCE_COMPONENT.kind
 
-    if not e.observed and not fresh and not e.dirty and _seed(store, e, desired, status or {}, drift, obs.rng):
-        metrics.OBSERVATIONS.labels(kind, "seeded").inc()
-        why = None
-    else:
-        why = _why_describe(store, e, name, now, drift, fresh)
-        if why is None and not e.observed:
-            # Not in the listing and never seen: it does not exist; nothing to ask.
-            e.observed, e.describe, e.described_key, e.described_at = True, None, None, store.listing_at
-            metrics.OBSERVATIONS.labels(kind, "absent").inc()
-        elif why is None:
-            metrics.OBSERVATIONS.labels(kind, "cache").inc()
+    def seed(store: Store, e: Entry) -> bool:
+        return _seed(store, e, desired, status or {}, settings.drift_interval, obs.rng)
 
-    if why is not None:
-        started = time.monotonic()
-        e.dirty = False
-        try:
-            component = await gw.describe("DescribeInferenceComponent", InferenceComponentName=name)
-        except BaseException:
-            e.dirty = e.dirty or why == "changed"
-            raise
-        e.observed, e.describe, e.described_key = True, component, key_of(store.spec, component)
-        e.described_at = started
-        metrics.OBSERVATIONS.labels(kind, why).inc()
-        if component is not None:
-            arn = _arn(component)
-            store.by_arn[arn] = name
-            stale_tags = e.tags is None or e.tags_arn != arn or started - e.tags_at > drift
-            if stale_tags or why in ("fresh", "drift", "unlisted"):
-                e.tags, e.tags_arn, e.tags_at = await gw.tags(arn), arn, started
-
+    e = await _cached(
+        gw,
+        obs,
+        INFERENCE_COMPONENT,
+        name,
+        memo,
+        fresh,
+        lambda: gw.describe("DescribeInferenceComponent", InferenceComponentName=name),
+        "InferenceComponentArn",
+        seed,
+    )
     endpoint = await obs.endpoint(desired.spec.endpoint_name)
     component = e.describe
     return await _finish(gw, desired, endpoint, component, None if component is None else dict(e.tags or {}))
+
+
+async def observe_experiment(
+    gw: SageMakerGateway, name: str, memo: Any, fresh: bool = False
+) -> tuple[dict[str, Any] | None, dict[str, str] | None]:
+    """DescribeInferenceExperiment and the experiment's tags, from the cache when it can
+    (None, None when it does not exist). With ``refresh_interval: 0``, always asked."""
+    settings = config.current()
+    if settings.refresh_interval <= 0:
+        found = await gw.describe("DescribeInferenceExperiment", Name=name)
+        return found, None if found is None else await gw.tags(str(found["Arn"]))
+    obs = observers.get(gw, settings)
+    e = await _cached(
+        gw,
+        obs,
+        INFERENCE_EXPERIMENT,
+        name,
+        memo,
+        fresh,
+        lambda: gw.describe("DescribeInferenceExperiment", Name=name),
+        "Arn",
+    )
+    return e.describe, None if e.describe is None else dict(e.tags or {})
+
+
+async def endpoint(gw: SageMakerGateway, name: str) -> dict[str, Any] | None:
+    """DescribeEndpoint, shared by every resource of the endpoint for a while (see RegionObserver)."""
+    settings = config.current()
+    if settings.refresh_interval <= 0:
+        return await gw.describe("DescribeEndpoint", EndpointName=name)
+    return await observers.get(gw, settings).endpoint(name)
