@@ -44,6 +44,12 @@ argocd-cm:
 chart-lint: $(STAMP)
 	$(BIN)/python -m pytest tests/helm -q
 
+# Scale benchmark (real kube-apiserver, emulator and operator subprocesses); not part of `make test`.
+# BENCH_ARGS="--n 100,1000 --soak 300"; results in bench/results/ (JSON + PNG), see bench/RESULTS.md.
+bench: $(STAMP) provision
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/scale.py $(BENCH_ARGS)
+
 .PHONY: bench-emulator
 # Throughput of the emulator (real CLI in a subprocess, N boto3 client threads); not part of `make test`.
 bench-emulator: $(STAMP)

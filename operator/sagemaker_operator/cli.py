@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import ctypes
 import hashlib
 import logging
 import os
@@ -47,6 +49,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--read-tps", type=float, help="SageMaker read calls per second per region")
     run.add_argument("--mutate-tps", type=float, help="SageMaker mutating calls per second per region")
     run.add_argument("--max-workers", type=int, help="threads / HTTP connections per region")
+    run.add_argument("--refresh-interval", type=float, help="seconds between List ticks (0: describe every pass)")
+    run.add_argument("--drift-interval", type=float, help="full Describe of a steady resource at least this often (s)")
+    run.add_argument("--endpoint-ttl", type=float, help="how long a DescribeEndpoint answer is shared (s)")
     return p
 
 
@@ -60,6 +65,9 @@ def settings_from(args: argparse.Namespace) -> config.Settings:
         ("read_tps", args.read_tps),
         ("mutate_tps", args.mutate_tps),
         ("max_workers", args.max_workers),
+        ("refresh_interval", args.refresh_interval),
+        ("drift_interval", args.drift_interval),
+        ("endpoint_ttl", args.endpoint_ttl),
     ):
         if value is not None:
             setattr(s, attr, value)
@@ -85,8 +93,22 @@ def peering_priority(peering: str | None, priority: int | None, identity: str | 
     return 1 + int.from_bytes(hashlib.sha256(who.encode()).digest()[:4], "big") % (2**31 - 2)
 
 
+def _limit_malloc_arenas() -> None:
+    """Cap glibc's malloc arenas at 2 (unless MALLOC_ARENA_MAX says otherwise).
+
+    glibc gives threads that allocate their own arena (up to 8 per core); with a thread pool per
+    region and the status writer's pool, memory freed after a burst stays scattered over many
+    arenas and RSS stays at the burst's high-water mark."""
+    if os.environ.get("MALLOC_ARENA_MAX") or not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").mallopt(-8, 2)  # -8 = M_ARENA_MAX
+
+
 def run(args: argparse.Namespace) -> int:
     import kopf
+
+    _limit_malloc_arenas()
 
     from .handlers import REGISTRY
 

@@ -47,6 +47,10 @@ class Settings:
     max_attempts: int = 5  # botocore's own retries (adaptive mode)
     log_format: str = "text"
     remove_tags_on_retain: bool = True
+    # Batched observation (observer.py, refresher.py): one List page per 100 resources per tick.
+    refresh_interval: float = 20.0  # seconds between List ticks per region and kind; 0 = describe every pass
+    drift_interval: float = 6 * 3600.0  # full Describe + ListTags of a steady resource at least this often
+    endpoint_ttl: float = 300.0  # DescribeEndpoint answers are shared this long (InService endpoints)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -69,6 +73,9 @@ class Settings:
             mutate_tps=_env_float("SAGEMAKER_OPERATOR_MUTATE_TPS", 2.0),
             max_workers=_env_int("SAGEMAKER_OPERATOR_MAX_WORKERS", 16),
             log_format=os.environ.get("SAGEMAKER_OPERATOR_LOG_FORMAT", "text"),
+            refresh_interval=_env_float("SAGEMAKER_OPERATOR_REFRESH_INTERVAL", 20.0),
+            drift_interval=_env_float("SAGEMAKER_OPERATOR_DRIFT_INTERVAL", 6 * 3600.0),
+            endpoint_ttl=_env_float("SAGEMAKER_OPERATOR_ENDPOINT_TTL", 300.0),
         )
 
 

@@ -12,6 +12,7 @@ import asyncio
 import functools
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -20,9 +21,16 @@ import botocore
 import botocore.config
 import botocore.exceptions
 
-from . import config, errors, metrics
+from . import config, errors, metrics, shapes
 
 _READ_PREFIXES = ("Describe", "List", "Get", "Search")
+
+Listener = Callable[[str, dict[str, Any], dict[str, Any] | None], None]
+"""Told about every mutating call: (operation, parameters, response or None when it failed)."""
+
+
+def is_read(operation: str) -> bool:
+    return operation.startswith(_READ_PREFIXES)
 
 
 class TokenBucket:
@@ -62,15 +70,22 @@ class SageMakerGateway:
             read_timeout=60,
             user_agent_extra="sagemaker-inference-operator",
         )
-        self.client: Any = boto3.session.Session().client(
+        session = boto3.session.Session(botocore_session=shapes.botocore_session())
+        self.client: Any = session.client(
             "sagemaker", region_name=region, endpoint_url=settings.endpoint_url, config=botocore_config
         )
-        # Buckets are bound to the event loop that first uses them (the operator's).
+        # Buckets are bound to the event loop that first uses them (the operator's); a new loop
+        # (tests) gets new buckets, since an asyncio.Lock cannot move between loops.
         self._read: TokenBucket | None = None
         self._mutate: TokenBucket | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.listeners: list[Listener] = []
 
     def _bucket(self, operation: str) -> TokenBucket:
-        if operation.startswith(_READ_PREFIXES):
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop, self._read, self._mutate = loop, None, None
+        if is_read(operation):
             if self._read is None:
                 self._read = TokenBucket(self.settings.read_tps)
             return self._read
@@ -91,11 +106,20 @@ class SageMakerGateway:
             metrics.SAGEMAKER_CALLS.labels(self.region, operation, err.kind.value).inc()
             if err.kind is errors.Kind.THROTTLED:
                 metrics.SAGEMAKER_THROTTLES.labels(self.region, operation).inc()
+            self._tell(operation, params, None)
             raise err from exc
         finally:
             metrics.SAGEMAKER_LATENCY.labels(self.region, operation).observe(time.monotonic() - start)
         metrics.SAGEMAKER_CALLS.labels(self.region, operation, "ok").inc()
+        self._tell(operation, params, result)
         return result
+
+    def _tell(self, operation: str, params: dict[str, Any], result: dict[str, Any] | None) -> None:
+        # Caches (observer.py) learn about our own changes here, whichever controller made them;
+        # a failed change too (an AlreadyExists says the cache was wrong).
+        if not is_read(operation):
+            for listener in self.listeners:
+                listener(operation, params, result)
 
     async def describe(self, operation: str, **params: Any) -> dict[str, Any] | None:
         """A Describe call where not-found is an answer (None), not an error."""

@@ -80,3 +80,27 @@ class StatusTracker:
         previous = self._last.pop((namespace, name), None)
         if previous is not None:
             RESOURCES.labels(self.kind, previous).dec()
+
+
+OBSERVATIONS = Counter(
+    "sagemaker_operator_observations_total",
+    "Observations of a resource by where they came from: the cache (no call), the CR status at start-up "
+    "(seeded), the listing (absent), or a Describe and why (fresh, changed, new, summary, transitional, drift, "
+    "unlisted, unbatched).",
+    ["kind", "source"],
+)
+REFRESH_TICKS = Counter(
+    "sagemaker_operator_refresh_ticks_total",
+    "Complete listings of a kind (all pages) by the refresher.",
+    ["region", "kind"],
+)
+REFRESH_WAKES = Counter(
+    "sagemaker_operator_refresh_wakes_total",
+    "Daemons woken because a List summary no longer matched their last Describe.",
+    ["region", "kind"],
+)
+LISTED = Gauge(
+    "sagemaker_operator_listed_resources",
+    "Resources in the newest complete listing.",
+    ["region", "kind"],
+)

@@ -23,9 +23,16 @@ class ShapeError(ValueError):
 
 
 @functools.cache
+def botocore_session() -> Any:
+    """The process's one botocore session: its loader parses SageMaker's model (megabytes) once,
+    for these conversions and for every gateway's client."""
+    return botocore.session.get_session()
+
+
+@functools.cache
 def service_model() -> Any:
     """botocore's SageMaker service model (loaded once)."""
-    return botocore.session.get_session().get_service_model("sagemaker")
+    return botocore_session().get_service_model("sagemaker")
 
 
 def operation_model(operation_name: str) -> Any:
@@ -106,6 +113,19 @@ def from_response(operation_name: str, response: dict[str, Any]) -> dict[str, An
     if op.output_shape is None:
         return {}
     return dict(_from_wire(op.output_shape, body))
+
+
+def to_response(operation_name: str, camel: dict[str, Any]) -> dict[str, Any]:
+    """The inverse of from_response: a status mirror (lowerCamelCase) -> the boto3 response shape.
+
+    Fields the output shape does not have (conditions, bookkeeping) are dropped, so a CR's status
+    can be turned back into the Describe output it was written from.
+    """
+    op = operation_model(operation_name)
+    if op.output_shape is None:
+        return {}
+    members = {lower_first(name) for name in op.output_shape.members}
+    return dict(_to_wire(op.output_shape, {k: v for k, v in camel.items() if k in members}, operation_name))
 
 
 def _from_wire(shape: Any, value: Any) -> Any:

@@ -47,7 +47,8 @@ def setup(server: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[t
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     server.backend.reset()
-    config.install(config.Settings(endpoint_url=server.url, read_tps=0, mutate_tps=0))
+    # The per-resource path (every pass describes); test_observer.py covers the batched one.
+    config.install(config.Settings(endpoint_url=server.url, read_tps=0, mutate_tps=0, refresh_interval=0))
     gateways.close()
     rec = Recorder()
     monkeypatch.setattr(handler, "WRITER", rec)

@@ -88,7 +88,8 @@ def env(server: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     server.backend.reset()
     server.backend.clock.offset = 0.0
-    config.install(config.Settings(endpoint_url=server.url, read_tps=0, mutate_tps=0))
+    # The per-resource path (every pass describes); test_observer_ie.py covers the batched one.
+    config.install(config.Settings(endpoint_url=server.url, read_tps=0, mutate_tps=0, refresh_interval=0))
     gateways.close()
     rec = Recorder()
     monkeypatch.setattr(handler, "WRITER", rec)

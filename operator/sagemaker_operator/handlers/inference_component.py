@@ -15,9 +15,9 @@ from typing import Any
 import kopf
 import pydantic
 
-from .. import config, metrics
+from .. import config, metrics, observer
 from ..conditions import Verdict
-from ..errors import Kind, SageMakerError
+from ..errors import SageMakerError
 from ..gateway import SageMakerGateway, gateways
 from ..models.base import GROUP, VERSION
 from ..models.inference_component import KIND, PLURAL, InferenceComponentSpec
@@ -47,34 +47,11 @@ def _desired(body: kopf.Body, settings: config.Settings) -> rec.Desired:
     return rec.Desired(spec.name_for(meta["name"]), int(meta.get("generation") or 1), owner, spec)
 
 
-async def _observe(gw: SageMakerGateway, desired: rec.Desired) -> rec.Observed:
-    async def describe(op: str, **params: Any) -> dict[str, Any] | None:
-        try:
-            return await gw.call(op, **params)
-        except SageMakerError as err:
-            if err.kind is Kind.NOT_FOUND:
-                return None
-            raise
-
-    endpoint = await describe("DescribeEndpoint", EndpointName=desired.spec.endpoint_name)
-    component = await describe("DescribeInferenceComponent", InferenceComponentName=desired.name)
-    base_name = desired.spec.base_component_name
-    if component is None and base_name is not None:
-        base = await describe("DescribeInferenceComponent", InferenceComponentName=base_name)
-        return rec.Observed(endpoint, None, None, base)
-    tags: dict[str, str] | None = None
-    if component is not None:
-        tags = {}
-        token: str | None = None
-        while True:
-            page = await gw.call(
-                "ListTags", ResourceArn=component["InferenceComponentArn"], **({"NextToken": token} if token else {})
-            )
-            tags.update({t["Key"]: t.get("Value", "") for t in page.get("Tags", [])})
-            token = page.get("NextToken")
-            if not token:
-                break
-    return rec.Observed(endpoint, component, tags)
+async def _observe(
+    gw: SageMakerGateway, desired: rec.Desired, memo: Any, current: dict[str, Any], deleting: bool
+) -> rec.Observed:
+    """Describe what the cache cannot answer (observer.py); deletion always looks afresh."""
+    return await observer.observe_component(gw, desired, memo, current, fresh=deleting)
 
 
 async def _pass(body: kopf.Body, memo: Any, logger: Logger, deleting: bool) -> rec.Decision:
@@ -94,7 +71,7 @@ async def _pass(body: kopf.Body, memo: Any, logger: Logger, deleting: bool) -> r
     gw = gateways.get(desired.spec.region)
     observed: rec.Observed | None = None
     try:
-        observed = await _observe(gw, desired)
+        observed = await _observe(gw, desired, memo, current, deleting)
     except SageMakerError as err:
         decision = rec.observe_failed(memory, err)
     else:

@@ -19,7 +19,7 @@ from typing import Any
 import kopf
 import pydantic
 
-from .. import config, metrics
+from .. import config, metrics, observer
 from ..conditions import Verdict
 from ..errors import SageMakerError
 from ..gateway import SageMakerGateway, gateways
@@ -51,14 +51,15 @@ def _desired(body: kopf.Body, settings: config.Settings) -> rec.Desired:
     return rec.Desired(spec.name_for(meta["name"]), int(meta.get("generation") or 1), owner, spec, datetime.now(UTC))
 
 
-async def _observe(gw: SageMakerGateway, desired: rec.Desired, deleting: bool) -> rec.Observed:
-    experiment = await gw.describe("DescribeInferenceExperiment", Name=desired.name)
+async def _observe(gw: SageMakerGateway, desired: rec.Desired, memo: Any, deleting: bool) -> rec.Observed:
+    # Batched: a Describe only when the List summary changed, right after our changes, or on drift.
+    experiment, tags = await observer.observe_experiment(gw, desired.name, memo, fresh=deleting)
     if experiment is None:
         endpoint = None
         if not deleting and desired.spec.desired_state == "Running":
-            endpoint = await gw.describe("DescribeEndpoint", EndpointName=desired.spec.endpoint_name)
+            endpoint = await observer.endpoint(gw, desired.spec.endpoint_name)
         return rec.Observed(None, None, endpoint)
-    return rec.Observed(experiment, await gw.tags(experiment["Arn"]))
+    return rec.Observed(experiment, tags)
 
 
 async def reconcile_once(body: kopf.Body, memo: Any, logger: Logger, deleting: bool) -> rec.Decision:
@@ -78,7 +79,7 @@ async def reconcile_once(body: kopf.Body, memo: Any, logger: Logger, deleting: b
     gw = gateways.get(desired.spec.region)
     observed: rec.Observed | None = None
     try:
-        observed = await _observe(gw, desired, deleting)
+        observed = await _observe(gw, desired, memo, deleting)
     except SageMakerError as err:
         decision = rec.observe_failed(memory, err)
     else:
