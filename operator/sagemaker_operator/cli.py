@@ -36,6 +36,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--read-tps", type=float, help="SageMaker read calls per second per region")
     run.add_argument("--mutate-tps", type=float, help="SageMaker mutating calls per second per region")
     run.add_argument("--max-workers", type=int, help="threads / HTTP connections per region")
+    run.add_argument("--watch-timeout", type=int, help="seconds before a watch is renewed (default 300)")
     return p
 
 
@@ -49,6 +50,7 @@ def settings_from(args: argparse.Namespace) -> config.Settings:
         ("read_tps", args.read_tps),
         ("mutate_tps", args.mutate_tps),
         ("max_workers", args.max_workers),
+        ("watch_timeout", args.watch_timeout),
     ):
         if value is not None:
             setattr(s, attr, value)
