@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from . import config
+from . import config, logredact
 
 
 def parser() -> argparse.ArgumentParser:
@@ -78,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         log_format=kopf.LogFormat.JSON if settings.log_format == "json" else kopf.LogFormat.FULL,
     )
     logging.getLogger("botocore").setLevel(logging.WARNING)
+    logredact.install()
     if args.metrics_port:
         from prometheus_client import start_http_server
 
