@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest venv demo demo-down bench crds clean
+.PHONY: test lint typecheck pytest venv demo demo-down bench crds clean argocd-cm chart-lint chart-docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,19 @@ clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache
 
 # Regenerate crds/ from the pydantic models (tests fail when the committed files drift).
+# The Helm chart renders the same files from its files/crds/ (Helm cannot read outside the chart).
+CHART := helm/sagemaker-inference-operator
 crds: $(STAMP)
 	$(BIN)/python -m sagemaker_operator.crdgen --out crds
+	$(BIN)/python -m sagemaker_operator.crdgen --out $(CHART)/files/crds
+
+# argocd/argocd-cm.yaml from argocd/health/*.lua (tests fail when it drifts).
+argocd-cm:
+	$(BIN)/python tests/argocd/cmgen.py
+
+# Helm chart checks with the pinned helm (provisioned by kube-testenv).
+chart-lint: $(STAMP)
+	$(BIN)/python -m pytest tests/helm -q
 
 .PHONY: bench-emulator
 # Throughput of the emulator (real CLI in a subprocess, N boto3 client threads); not part of `make test`.
@@ -52,3 +63,7 @@ provision: $(STAMP)
 
 # Build before pytest starts, so CI logs show the (cold: minutes) build on its own.
 pytest: provision
+
+# README.md's chart values table from values.yaml's comments (tests fail when it drifts).
+chart-docs:
+	$(BIN)/python tests/helm/valuesdoc.py

@@ -98,7 +98,9 @@ def up(state: Path, time_scale: float) -> int:
     say(f"starting the SageMaker emulator (time scale {time_scale}: transitions take seconds)")
     url = start_emulator(state, time_scale)
     env_lines = {"KUBECONFIG": str(kubeconfig.resolve()), **aws_env(url)}
-    (state / "env").write_text("".join(f"export {k}={v}\n" for k, v in env_lines.items()))
+    # kubectl/helm (the provisioned ones) and aws/sagemaker-emulator (the venv) on PATH for the user.
+    path = f"export PATH={Path(kubectl).parent}:{BIN}:$PATH\n"
+    (state / "env").write_text(path + "".join(f"export {k}={v}\n" for k, v in env_lines.items()))
 
     say("creating the SageMaker side of the examples (models, endpoints) in the emulator")
     sm = boto3.client(

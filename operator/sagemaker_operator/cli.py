@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import logging
+import os
+import socket
 import sys
 from collections.abc import Sequence
 
@@ -21,7 +24,15 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--region", help="default AWS region (AWS_REGION)")
     run.add_argument("--endpoint-url", help="SageMaker endpoint URL, e.g. the emulator (SAGEMAKER_ENDPOINT_URL)")
     run.add_argument("--cluster-id", help="value of the ownership 'cluster' tag")
-    run.add_argument("--standalone", action="store_true", help="no peering with other operator instances")
+    peering = run.add_mutually_exclusive_group()
+    peering.add_argument("--standalone", action="store_true", help="no peering with other operator instances")
+    # Several replicas (the Helm chart's HA mode) share one kopf peering object: one is active.
+    peering.add_argument("--peering", metavar="NAME", help="kopf peering object shared by the operator's replicas")
+    run.add_argument(
+        "--priority",
+        type=int,
+        help="kopf peering priority (the highest live one is active); default with --peering: derived from POD_ID",
+    )
     run.add_argument("--liveness", metavar="URL", help="liveness endpoint, e.g. http://0.0.0.0:8080/healthz")
     run.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
     run.add_argument("--log-format", choices=["text", "json"], help="log format")
@@ -65,6 +76,17 @@ def settings_from(args: argparse.Namespace) -> config.Settings:
     return s
 
 
+def peering_priority(peering: str | None, priority: int | None, identity: str | None = None) -> int | None:
+    """kopf pauses EVERY operator of a peering when two live ones share the highest priority, so the
+    replicas of one Deployment (identical args) need distinct priorities: derive a stable one from
+    the pod's identity (POD_ID, else the host name). The highest wins; the others stand by and take
+    over when it leaves the peering (at shutdown, or when its keep-alive expires)."""
+    if priority is not None or peering is None:
+        return priority
+    who = identity or os.environ.get("POD_ID") or socket.gethostname()
+    return 1 + int.from_bytes(hashlib.sha256(who.encode()).digest()[:4], "big") % (2**31 - 2)
+
+
 def run(args: argparse.Namespace) -> int:
     import kopf
 
@@ -87,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
         kopf.operator(
             registry=REGISTRY,
             standalone=args.standalone,
+            peering_name=args.peering,
+            priority=peering_priority(args.peering, args.priority),
             clusterwide=not settings.namespaces,
             namespaces=settings.namespaces,
             liveness_endpoint=args.liveness,

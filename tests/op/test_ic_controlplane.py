@@ -398,3 +398,32 @@ def test_restart_mid_create_creates_once(env: Env, operator: Operator) -> None:
     env.wait_ready("ic-j")
     assert env.emulator.backend.counters["CreateInferenceComponent"] == before + 1
     assert env.tags("ic-j")[UID_TAG] == (env.get("ic-j") or {})["metadata"]["uid"]
+
+
+def test_replace_without_finalizer_or_annotations_is_safe(env: Env) -> None:
+    """`kubectl replace` / ArgoCD `Replace=true` send the manifest as it is: no finalizer, none of
+    kopf's annotations. The finalizer must come back, and nothing may be created twice."""
+    make_endpoint(env.sm, env.endpoint)
+    env.apply(manifest("ic-r", env.ns, env.endpoint, env.model, runtimeConfig={"copyCount": 1}))
+    env.wait_ready("ic-r")
+    creates = env.emulator.backend.counters["CreateInferenceComponent"]
+    obj = env.get("ic-r") or {}
+    obj["metadata"] = {
+        "name": "ic-r",
+        "namespace": env.ns,
+        "resourceVersion": obj["metadata"]["resourceVersion"],
+    }
+    obj.pop("status", None)
+    env.kube.kubectl("replace", "-f", "-", input=json.dumps(obj))
+    wait_for(
+        lambda: (
+            "sagemaker.inference-operator.dev/finalizer"
+            in ((env.get("ic-r") or {})["metadata"].get("finalizers") or [])
+        ),
+        what="finalizer re-added",
+    )
+    env.wait_ready("ic-r")
+    assert env.emulator.backend.counters["CreateInferenceComponent"] == creates
+    env.kube.kubectl("delete", "smic", "ic-r", "-n", env.ns, "--wait=true", "--timeout=60s")
+    with pytest.raises(env.sm.exceptions.ClientError):
+        env.describe("ic-r")

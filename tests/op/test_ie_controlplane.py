@@ -185,6 +185,7 @@ def test_delete_while_running_stops_first(env: Env) -> None:
 def test_restart_mid_stop_converges_without_a_second_stop(env: Env, operator: Operator) -> None:
     env.apply()
     env.wait("Running", "True")
+    stops = env.emulator.backend.counters["StopInferenceExperiment"]
     clock = env.emulator.backend.clock
     scale = clock.time_scale
     clock.time_scale = 1.0  # a 60 s stop: long enough to restart the operator in the middle
@@ -197,5 +198,36 @@ def test_restart_mid_stop_converges_without_a_second_stop(env: Env, operator: Op
         env.wait("Completed", "True")
     finally:
         clock.time_scale = scale
-    # A second StopInferenceExperiment would have failed (not Running) and left a Stalled/Waiting trace.
     assert env.images() == [V2_IMAGE] and not env.condition("Stalled")
+    assert env.emulator.backend.counters["StopInferenceExperiment"] == stops + 1
+
+
+def test_stop_with_retain_keeps_the_shadow(env: Env) -> None:
+    env.apply()
+    env.wait("Running", "True")
+    env.patch(
+        {"spec": {"desiredState": "Completed", "modelVariantActions": {"production": "Retain", "shadow": "Retain"}}}
+    )
+    st = env.wait("Completed", "True")
+    assert {v["variantName"]: v["status"] for v in st["modelVariants"]} == {
+        "production": "InService",
+        "shadow": "InService",
+    }
+    assert env.images() == [V1_IMAGE] and env.shadows() == ["shadow"]
+
+
+def test_cancel_asked_by_the_user_is_ready(env: Env) -> None:
+    env.apply()
+    env.wait("Running", "True")
+    env.patch(
+        {
+            "spec": {
+                "desiredState": "Cancelled",
+                "stopReason": "bad latency",
+                "modelVariantActions": {"shadow": "Remove"},
+            }
+        }
+    )
+    st = env.wait("Cancelled", "True")
+    assert st["statusReason"] == "bad latency" and not env.condition("Stalled")
+    assert env.images() == [V1_IMAGE] and env.shadows() == []

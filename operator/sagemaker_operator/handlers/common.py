@@ -32,6 +32,11 @@ def configure(settings: kopf.OperatorSettings, logger: logging.Logger | logging.
     watch_timeout = config.current().watch_timeout
     settings.watching.server_timeout = watch_timeout  # whole seconds: the API server parses an int
     settings.watching.client_timeout = watch_timeout + 30
+    if config.current().namespaces:
+        # Namespaced mode runs without RBAC on namespaces: without this kopf would try to list them,
+        # retry on 403 for about a minute, then fall back to the exact names anyway. The CRDs must
+        # exist when the operator starts (the chart installs them first).
+        settings.scanning.disabled = True
     _load_kube_config(logger)
 
 
