@@ -344,7 +344,7 @@ def test_sagemaker_unknown_variant_is_stalled_and_deletable(stack: Stack) -> Non
     stack.ready("smic", "right-variant")
 
 
-def test_sagemaker_environment_rejected_by_sagemaker_only(stack: Stack) -> None:
+def test_sagemaker_negative_sampling_is_stalled_then_fixed(stack: Stack) -> None:
     """An IE sampling percentage below 0 passes the schema (botocore gives SageMaker's Percentage
     no minimum) but SageMaker refuses it: Stalled with its message, fixed by a spec change."""
     body = _ie(stack, "negative-sampling")
