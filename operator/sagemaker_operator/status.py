@@ -85,9 +85,14 @@ def merge_patch(current: dict[str, Any] | None, new: dict[str, Any], top: bool =
 class StatusWriter:
     """Patches the status subresource with the `kubernetes` client, off the event loop."""
 
-    def __init__(self, plural: str, kind: str) -> None:
+    def __init__(self, plural: str, kind: str, status_field: str) -> None:
         self.plural = plural
         self.kind = kind
+        self.tracker = metrics.StatusTracker(kind, status_field)
+
+    def forget(self, namespace: str, name: str) -> None:
+        """The CR is gone: drop it from the metrics."""
+        self.tracker.forget(namespace, name)
 
     async def write(self, namespace: str, name: str, current: dict[str, Any] | None, new: dict[str, Any]) -> bool:
         patch = merge_patch(current, new)
@@ -107,4 +112,5 @@ class StatusWriter:
         )
         await asyncio.get_running_loop().run_in_executor(None, call)
         metrics.STATUS_PATCHES.labels(self.kind).inc()
+        self.tracker.written(namespace, name, current, new)
         return True

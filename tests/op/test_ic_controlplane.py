@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -62,9 +64,17 @@ class Operator:
         }
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.metrics_port = sock.getsockname()[1]
+
+    def metrics(self) -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5) as resp:
+            return str(resp.read().decode())
 
     def start(self) -> None:
         argv = [sys.executable, "-m", "sagemaker_operator", "run", "-A", "--standalone", "--verbose"]
+        argv += ["--metrics-port", str(self.metrics_port)]
         argv += ["--poll-fast", "0.2", "--poll-cap", "1", "--poll-steady", "1.5", "--poll-error", "0.3"]
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(argv, env=self.env, stdout=out, stderr=subprocess.STDOUT)
@@ -216,7 +226,7 @@ def env(kube: Any, sm: Any, emulator: EmulatorServer, operator: Operator, unique
     return e
 
 
-def test_create_waits_for_endpoint_then_mirrors_status(env: Env) -> None:
+def test_create_waits_for_endpoint_then_mirrors_status(env: Env, operator: Operator) -> None:
     env.apply(manifest("ic-a", env.ns, env.endpoint, env.model, tags=[{"key": "team", "value": "a"}]))
     wait_for(
         lambda: (c := env.condition("ic-a", "Ready")) and c["reason"] == "EndpointNotReady", what="EndpointNotReady"
@@ -236,6 +246,13 @@ def test_create_waits_for_endpoint_then_mirrors_status(env: Env) -> None:
     obj = env.get("ic-a") or {}
     assert "kopf" not in obj.get("status", {})
     assert "sagemaker.inference-operator.dev/finalizer" in obj["metadata"]["finalizers"]
+    scraped = operator.metrics()
+    assert 'sagemaker_operator_resources{kind="InferenceComponent",sagemaker_status="InService"}' in scraped
+    assert 'sagemaker_operator_time_to_ready_seconds_count{kind="InferenceComponent"}' in scraped
+    assert 'operation="CreateInferenceComponent",outcome="ok"' in scraped
+    assert (
+        'sagemaker_operator_reconciles_total{action="Create",kind="InferenceComponent",result="progressing"}' in scraped
+    )
 
 
 def test_updates_copies_scale_tags_and_drift(env: Env) -> None:

@@ -32,6 +32,9 @@ class Recorder:
     def __init__(self) -> None:
         self.patches: list[dict[str, Any]] = []
 
+    def forget(self, namespace: str, name: str) -> None:
+        self.forgotten = (namespace, name)
+
     async def write(self, namespace: str, name: str, current: dict[str, Any] | None, new: dict[str, Any]) -> bool:
         patch = status.merge_patch(current, new)
         if patch:

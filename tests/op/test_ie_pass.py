@@ -49,6 +49,9 @@ class Recorder:
         self.patches: list[dict[str, Any]] = []
         self.events: list[str] = []
 
+    def forget(self, namespace: str, name: str) -> None:
+        self.forgotten = (namespace, name)
+
     async def write(self, namespace: str, name: str, current: dict[str, Any] | None, new: dict[str, Any]) -> bool:
         patch = status.merge_patch(current, new)
         if patch:

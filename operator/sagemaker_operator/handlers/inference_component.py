@@ -29,7 +29,7 @@ from .common import REGISTRY, daemon_loop, next_delay, post_event, wake_on_spec_
 
 Logger = logging.Logger | logging.LoggerAdapter[Any]
 
-WRITER = StatusWriter(PLURAL, KIND)
+WRITER = StatusWriter(PLURAL, KIND, "inferenceComponentStatus")
 _MEMORY_FIELDS = tuple(rec.Memory().to_status())
 
 
@@ -116,14 +116,18 @@ async def _pass(body: kopf.Body, memo: Any, logger: Logger, deleting: bool) -> r
                 decision = replace(decision, memory=action.memory)
             if action.event is not None:
                 post_event(body, action.event)
-        metrics.RECONCILES.labels(KIND, action.kind.value).inc()
     for event in decision.events:
         post_event(body, event)
+    verdict = decision.verdict
+    metrics.reconciled(KIND, action.kind.value if action else None, verdict.ready, verdict.stalled)
 
     mirror = None if observed is None else (observed.component or {})
     endpoint = None if observed is None else endpoint_summary(observed.endpoint, desired.spec.endpoint_name)
     if not (deleting and decision.done):
         await _write(body, memo, current, mirror, endpoint, decision)
+    else:
+        meta = body.get("metadata", {})
+        WRITER.forget(meta["namespace"], meta["name"])
     return decision
 
 

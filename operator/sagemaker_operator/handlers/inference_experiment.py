@@ -33,7 +33,7 @@ from .common import REGISTRY, daemon_loop, next_delay, post_event, wake_on_spec_
 
 Logger = logging.Logger | logging.LoggerAdapter[Any]
 
-WRITER = StatusWriter(PLURAL, KIND)
+WRITER = StatusWriter(PLURAL, KIND, "status")
 DUE_MARGIN = 2.0  # seconds after a start/end time before looking (SageMaker needs a moment)
 
 
@@ -100,13 +100,17 @@ async def reconcile_once(body: kopf.Body, memo: Any, logger: Logger, deleting: b
                 decision = replace(decision, memory=action.memory)
             if action.event is not None:
                 post_event(body, action.event)
-        metrics.RECONCILES.labels(KIND, action.kind.value).inc()
     for event in decision.events:
         post_event(body, event)
+    verdict = decision.verdict
+    metrics.reconciled(KIND, action.kind.value if action else None, verdict.ready, verdict.stalled)
 
     mirror = None if observed is None else (observed.experiment or {})
     if not (deleting and decision.done):
         await _write(body, memo, current, mirror, decision)
+    else:
+        meta = body.get("metadata", {})
+        WRITER.forget(meta["namespace"], meta["name"])
     return decision
 
 
