@@ -73,3 +73,10 @@ pytest: provision
 # README.md's chart values table from values.yaml's comments (tests fail when it drifts).
 chart-docs:
 	$(BIN)/python tests/helm/valuesdoc.py
+
+.PHONY: soak-faults
+# The fault matrix's long run (40 CRs + 2 IEs, 8 rounds, 3 SIGKILLs per phase; FAULT_SEED=N replays a
+# run); not part of `make test`. Figures go to $(FAULT_REPORT) (default fault-report.json).
+FAULT_REPORT ?= fault-report.json
+soak-faults: provision
+	FAULT_SOAK=1 FAULT_REPORT=$(FAULT_REPORT) $(BIN)/python -m pytest tests/op/test_faults.py -p no:logging -q

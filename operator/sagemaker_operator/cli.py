@@ -13,7 +13,7 @@ import socket
 import sys
 from collections.abc import Sequence
 
-from . import config
+from . import config, logredact
 
 
 def parser() -> argparse.ArgumentParser:
@@ -52,6 +52,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--refresh-interval", type=float, help="seconds between List ticks (0: describe every pass)")
     run.add_argument("--drift-interval", type=float, help="full Describe of a steady resource at least this often (s)")
     run.add_argument("--endpoint-ttl", type=float, help="how long a DescribeEndpoint answer is shared (s)")
+
+    run.add_argument("--watch-timeout", type=int, help="seconds before a watch is renewed (default 300)")
     return p
 
 
@@ -68,6 +70,7 @@ def settings_from(args: argparse.Namespace) -> config.Settings:
         ("refresh_interval", args.refresh_interval),
         ("drift_interval", args.drift_interval),
         ("endpoint_ttl", args.endpoint_ttl),
+        ("watch_timeout", args.watch_timeout),
     ):
         if value is not None:
             setattr(s, attr, value)
@@ -120,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
         log_format=kopf.LogFormat.JSON if settings.log_format == "json" else kopf.LogFormat.FULL,
     )
     logging.getLogger("botocore").setLevel(logging.WARNING)
+    logredact.install()
     if args.metrics_port:
         from prometheus_client import start_http_server
 

@@ -107,12 +107,35 @@ def structural(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
         inner = structural(branches[0], defs)
         return {**inner, **{k: structural_value(k, v, defs) for k, v in node.items() if _keep(k, v)}}
     pattern_properties = node.pop("patternProperties", None)
+    key_pattern = None
     if pattern_properties is not None:
         # pydantic writes a map with constrained keys as patternProperties, which CRDs forbid:
-        # keep the value schema, drop the key pattern (the operator's models still check it).
-        (value_schema,) = pattern_properties.values()
+        # keep the value schema; the key pattern becomes a CEL rule (below).
+        ((key_pattern, value_schema),) = pattern_properties.items()
         node["additionalProperties"] = value_schema
+    rule = _key_rule(key_pattern, (node.get("propertyNames") or {}).get("maxLength"))
+    if rule is not None:
+        node["x-kubernetes-validations"] = [*node.get("x-kubernetes-validations", []), rule]
     return {k: structural_value(k, v, defs) for k, v in node.items() if _keep(k, v)} | _const(node)
+
+
+def _key_rule(pattern: str | None, max_length: int | None) -> dict[str, str] | None:
+    """CEL for a map's key constraints (structural schemas have no propertyNames/patternProperties).
+
+    Without it the API server accepted keys SageMaker refuses (an environment variable named
+    ``MAX-TOKENS``), which only surfaced as a Stalled resource after a round trip to SageMaker."""
+    checks, says = [], []
+    if max_length is not None:
+        checks.append(f"size(k) <= {int(max_length)}")
+        says.append(f"be at most {int(max_length)} characters long")
+    if pattern is not None and not _unsupported_pattern(pattern):
+        if "'" in pattern:
+            raise ValueError(f"cannot quote key pattern for CEL: {pattern}")
+        checks.append(f"k.matches(r'{pattern}')")
+        says.append(f"match {pattern}")
+    if not checks:
+        return None
+    return {"rule": f"self.all(k, {' && '.join(checks)})", "message": f"keys must {' and '.join(says)}"}
 
 
 def _keep(key: str, value: Any) -> bool:

@@ -62,9 +62,10 @@ class SageMakerGateway:
         self.region = region
         self.settings = settings
         self.executor = ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix=f"sagemaker-{region}")
+        retries: Any = {"mode": settings.retry_mode, "max_attempts": settings.max_attempts}
         botocore_config = botocore.config.Config(
             region_name=region,
-            retries={"mode": "adaptive", "max_attempts": settings.max_attempts},
+            retries=retries,
             max_pool_connections=settings.max_workers,
             connect_timeout=10,
             read_timeout=60,

@@ -39,6 +39,7 @@ from .. import errors
 from ..admin import oob_action
 from ..backend import Backend, Call, RegionState, operation
 from ..forced import take_forced_failure
+from ..limits import check_instance_limit
 from . import endpoints
 from .common import list_records, public, timestamp
 from .tags import put_tags
@@ -90,6 +91,18 @@ def _model_arn(call: Call, name: str) -> str:
 
 
 # -- validation shared by Create and Update --------------------------------------------------
+def _check_shadow_quota(call: Call, variants: list[dict[str, Any]], shadow: dict[str, Any]) -> None:
+    """The shadow variant adds instances to the endpoint: the account's instance quotas apply
+    synchronously, as for CreateEndpoint (ResourceLimitExceeded)."""
+    shadows = {s["ShadowModelVariantName"] for s in shadow["ShadowModelVariants"]}
+    usage = endpoints.instance_usage(call.state)
+    for variant in variants:
+        if variant["VariantName"] in shadows:
+            config = variant["InfrastructureConfig"]["RealTimeInferenceConfig"]
+            instance_type = config["InstanceType"]
+            check_instance_limit(call.backend, instance_type, usage[instance_type], int(config["InstanceCount"]))
+
+
 def _check_variants(call: Call, variants: list[dict[str, Any]], shadow: dict[str, Any]) -> None:
     """At most one production and one shadow variant, naming existing models."""
     names = [v["VariantName"] for v in variants]
@@ -573,6 +586,7 @@ def create_inference_experiment(call: Call) -> dict[str, Any]:
                 f'The endpoint "{endpoint["EndpointArn"]}" is already used by inference experiment "{other["Arn"]}".'
             )
     _check_variants(call, params["ModelVariants"], params["ShadowModeConfig"])
+    _check_shadow_quota(call, params["ModelVariants"], params["ShadowModeConfig"])
     record: dict[str, Any] = {
         "Arn": arn,
         "Name": name,

@@ -29,8 +29,9 @@ def configure(settings: kopf.OperatorSettings, logger: logging.Logger | logging.
     )
     settings.posting.enabled = True
     settings.posting.level = logging.WARNING  # kopf.event() (our lifecycle Events) is not filtered by this
-    settings.watching.server_timeout = 300
-    settings.watching.client_timeout = 330
+    watch_timeout = config.current().watch_timeout
+    settings.watching.server_timeout = watch_timeout  # whole seconds: the API server parses an int
+    settings.watching.client_timeout = watch_timeout + 30
     if config.current().namespaces:
         # Namespaced mode runs without RBAC on namespaces: without this kopf would try to list them,
         # retry on 403 for about a minute, then fall back to the exact names anyway. The CRDs must

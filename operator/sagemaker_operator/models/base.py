@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 GROUP = "sagemaker.inference-operator.dev"
 VERSION = "v1alpha1"
@@ -48,8 +48,26 @@ class StatusModel(BaseModel):
 DeletionPolicy = Literal["Delete", "Retain"]
 
 
+# The ownership tags (ownership.py) live under this prefix; spec.tags may not set them.
+RESERVED_TAG_PREFIX = "sagemaker.inference-operator.dev/"
+
+
 class Tag(SpecModel):
     """A SageMaker tag (key-value pair) applied to the resource."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    # The operator always wins on these keys; refusing them up front says so
+                    # instead of silently ignoring a tag that names another owner.
+                    "rule": f"!self.key.startsWith('{RESERVED_TAG_PREFIX}')",
+                    "message": f"tag keys starting with {RESERVED_TAG_PREFIX} are reserved for the operator",
+                    "fieldPath": ".key",
+                }
+            ]
+        }
+    )
 
     key: str = Field(
         alias="key",
@@ -66,6 +84,12 @@ class Tag(SpecModel):
         pattern=aws_pattern(r"([\p{L}\p{Z}\p{N}_.:/=+\-@]*)"),
         description="The tag value.",
     )
+
+    @model_validator(mode="after")
+    def _not_reserved(self) -> Tag:
+        if self.key.startswith(RESERVED_TAG_PREFIX):
+            raise ValueError(f"tag keys starting with {RESERVED_TAG_PREFIX} are reserved for the operator")
+        return self
 
 
 class Condition(StatusModel):
