@@ -289,6 +289,7 @@ def run(n: int, args: argparse.Namespace, out_dir: Path) -> dict[str, Any]:
         )
         sm.create_model(ModelName="bench-model", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "img:1"})
         endpoints = [f"bench-ep-{e:03d}" for e in range(math.ceil(n / PER_ENDPOINT))]
+        http_json(f"{emulator.url}/_emulator/limits", {"ml.g5.48xlarge": len(endpoints)})
         for name in endpoints:
             sm.create_endpoint_config(
                 EndpointConfigName=name,
@@ -468,15 +469,17 @@ def run(n: int, args: argparse.Namespace, out_dir: Path) -> dict[str, Any]:
         first = statistics.mean(s[1] for s in soak[: max(1, len(soak) // 10)])
         last = statistics.mean(s[1] for s in soak[-max(1, len(soak) // 10) :])
         cpu = (soak[-1][2] - soak[0][2]) / max(1e-9, soak[-1][0] - soak[0][0])
+        t_first = operator.samples[0][0]
         result["resources"] = {
             "peak_rss_mb": round(max(s[1] for s in operator.samples), 1),
             "steady_rss_mb": round(last, 1),
             "soak_s": args.soak,
             "soak_rss_growth_pct": round((last - first) / first * 100, 2),
             "steady_cpu_pct": round(cpu * 100, 2),
-            "rss_timeline": [(round(s[0] - operator.samples[0][0], 1), round(s[1], 1)) for s in operator.samples],
+            "rss_timeline": [(round(t - t_first, 1), round(m, 1)) for t, m, _ in operator.samples],
+            "cpu_seconds_timeline": [(round(t - t_first, 1), round(c, 2)) for t, _, c in operator.samples],
         }
-        log(f"N={n}: resources { {k: v for k, v in result['resources'].items() if k != 'rss_timeline'} }")
+        log(f"N={n}: resources { {k: v for k, v in result['resources'].items() if 'timeline' not in k} }")
     finally:
         if operator is not None:
             operator.stop()
@@ -535,16 +538,21 @@ def main() -> int:
     p.add_argument("--soak", type=float, default=300.0, help="seconds of RSS soak")
     p.add_argument("--burst-timeout", type=float, default=1800.0)
     p.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    p.add_argument("--report-only", action="store_true", help="only redo plots and summary.json from --out")
     args = p.parse_args()
     out_dir = Path(args.out)
-    results = [run(int(n), args, out_dir) for n in args.n.split(",")]
+    if not args.report_only:
+        for n in args.n.split(","):
+            run(int(n), args, out_dir)
+    # Every run in the directory (also those of earlier invocations with other --n).
+    results = sorted((json.loads(f.read_text()) for f in out_dir.glob("scale-*.json")), key=lambda r: int(r["n"]))
     plot(results, out_dir)
     summary = {
         "machine": {"cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1)},
         "results": [
             {k: v for k, v in r.items() if k not in ("settings",)}
             | {"burst": {k: v for k, v in r["burst"].items() if k != "timeline"}}
-            | {"resources": {k: v for k, v in r["resources"].items() if k != "rss_timeline"}}
+            | {"resources": {k: v for k, v in r["resources"].items() if "timeline" not in k}}
             for r in results
         ],
     }
