@@ -16,6 +16,7 @@ from sagemaker_emulator.clock import Clock
 from sagemaker_emulator.server import EmulatorServer
 from sagemaker_operator import config, status
 from sagemaker_operator.gateway import gateways
+from sagemaker_operator.handlers import common as handlers_common
 from sagemaker_operator.handlers import inference_component as handler
 
 ROLE = "arn:aws:iam::123456789012:role/sagemaker"
@@ -52,7 +53,7 @@ def setup(server: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[t
     gateways.close()
     rec = Recorder()
     monkeypatch.setattr(handler, "WRITER", rec)
-    monkeypatch.setattr(handler, "post_event", lambda body, event: rec.patches.append({"event": event.reason}))
+    monkeypatch.setattr(handlers_common, "post_event", lambda body, event: rec.patches.append({"event": event.reason}))
     sm = boto3.client("sagemaker", endpoint_url=server.url, region_name="us-west-2")
     sm.create_model(ModelName="m", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "img:1"})
     sm.create_endpoint_config(

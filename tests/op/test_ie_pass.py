@@ -25,6 +25,7 @@ from sagemaker_emulator.clock import Clock
 from sagemaker_emulator.server import EmulatorServer
 from sagemaker_operator import config, status
 from sagemaker_operator.gateway import gateways
+from sagemaker_operator.handlers import common as handlers_common
 from sagemaker_operator.handlers import inference_experiment as handler
 from sagemaker_operator.reconcile.inference_experiment import Decision
 
@@ -93,7 +94,7 @@ def env(server: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env
     gateways.close()
     rec = Recorder()
     monkeypatch.setattr(handler, "WRITER", rec)
-    monkeypatch.setattr(handler, "post_event", lambda body, event: rec.events.append(event.reason))
+    monkeypatch.setattr(handlers_common, "post_event", lambda body, event: rec.events.append(event.reason))
     sm = boto3.client("sagemaker", endpoint_url=server.url, region_name="us-west-2")
     # The demo's SageMaker side (examples/sagemaker/ of `make demo`).
     for name, image in (("demo-model-v1", V1_IMAGE), ("demo-model-v2", V2_IMAGE)):

@@ -18,6 +18,7 @@ from sagemaker_emulator.clock import Clock
 from sagemaker_emulator.server import EmulatorServer
 from sagemaker_operator import config, status
 from sagemaker_operator.gateway import gateways
+from sagemaker_operator.handlers import common as handlers_common
 from sagemaker_operator.handlers import inference_component as handler
 from sagemaker_operator.observer import observers
 from sagemaker_operator.refresher import INFERENCE_COMPONENT, Refresher
@@ -39,6 +40,9 @@ class Recorder:
     def __init__(self) -> None:
         self.patches: list[dict[str, Any]] = []
 
+    def forget(self, namespace: str, name: str) -> None:
+        pass
+
     async def write(self, namespace: str, name: str, current: dict[str, Any] | None, new: dict[str, Any]) -> bool:
         patch = status.merge_patch(current, new)
         if patch:
@@ -57,7 +61,7 @@ def rec(server: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Rec
     observers.close()
     r = Recorder()
     monkeypatch.setattr(handler, "WRITER", r)
-    monkeypatch.setattr(handler, "post_event", lambda body, event: None)
+    monkeypatch.setattr(handlers_common, "post_event", lambda body, event: None)
     sm = boto3.client("sagemaker", endpoint_url=server.url, region_name="us-west-2")
     sm.create_endpoint_config(
         EndpointConfigName="ep",

@@ -6,11 +6,14 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import replace
+from typing import Any, TypeVar
 
 import kopf
 
-from .. import config
+from .. import config, metrics
+from ..errors import SageMakerError
+from ..gateway import SageMakerGateway
 from ..ownership import PREFIX
 from ..reconcile.common import Event
 from ..requeue import Pace, Policy
@@ -63,6 +66,41 @@ def post_event(body: kopf.Body, event: Event) -> None:
     # kopf.event, not kopf.info: info() is filtered by the posting level (WARNING, to keep kopf's own
     # log lines out of Events), while our lifecycle Events must always be posted.
     kopf.event(body, type="Warning" if event.warning else "Normal", reason=event.reason, message=event.message)
+
+
+D = TypeVar("D")
+
+
+async def act(
+    kind: str,
+    gw: SageMakerGateway,
+    body: kopf.Body,
+    decision: D,
+    on_error: Callable[[D, SageMakerError], D],
+    logger: logging.Logger | logging.LoggerAdapter[Any],
+) -> D:
+    """Carry out a reconciler's decision: its SageMaker calls in order, then its Events and metrics.
+
+    A failed call hands the decision back to the reconciler (``on_error``) to classify; a successful
+    action contributes its bookkeeping (``action.memory``) and its Event."""
+    action = getattr(decision, "action", None)
+    if action is not None:
+        try:
+            for op, params in action.calls:
+                await gw.call(op, **params)
+        except SageMakerError as err:
+            logger.warning("%s failed: %s", action.kind.value, err)
+            decision = on_error(decision, err)
+        else:
+            if action.memory is not None:
+                decision = replace(decision, memory=action.memory)  # type: ignore[type-var]
+            if action.event is not None:
+                post_event(body, action.event)
+    for event in getattr(decision, "events", ()):
+        post_event(body, event)
+    verdict = getattr(decision, "verdict")  # noqa: B009 - D is any reconciler's Decision
+    metrics.reconciled(kind, action.kind.value if action else None, verdict.ready, verdict.stalled)
+    return decision
 
 
 def wake_on_spec_change(body: kopf.Body, memo: Any) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import kopf
 import pydantic
 
-from .. import config, metrics, observer
+from .. import config, observer
 from ..conditions import Verdict
 from ..errors import SageMakerError
 from ..gateway import SageMakerGateway, gateways
@@ -25,7 +25,7 @@ from ..ownership import Owner
 from ..reconcile import inference_component as rec
 from ..requeue import Pace
 from ..status import StatusWriter, build, endpoint_summary
-from .common import REGISTRY, daemon_loop, next_delay, post_event, wake_on_spec_change
+from .common import REGISTRY, act, daemon_loop, next_delay, wake_on_spec_change
 
 Logger = logging.Logger | logging.LoggerAdapter[Any]
 
@@ -80,23 +80,7 @@ async def _pass(body: kopf.Body, memo: Any, logger: Logger, deleting: bool) -> r
         else:
             decision = rec.reconcile(desired, observed, memory)
 
-    action = decision.action
-    if action is not None:
-        try:
-            for op, params in action.calls:
-                await gw.call(op, **params)
-        except SageMakerError as err:
-            logger.warning("%s failed: %s", action.kind.value, err)
-            decision = rec.after_error(desired, decision, err)
-        else:
-            if action.memory is not None:
-                decision = replace(decision, memory=action.memory)
-            if action.event is not None:
-                post_event(body, action.event)
-    for event in decision.events:
-        post_event(body, event)
-    verdict = decision.verdict
-    metrics.reconciled(KIND, action.kind.value if action else None, verdict.ready, verdict.stalled)
+    decision = await act(KIND, gw, body, decision, lambda d, err: rec.after_error(desired, d, err), logger)
 
     mirror = None if observed is None else (observed.component or {})
     endpoint = None if observed is None else endpoint_summary(observed.endpoint, desired.spec.endpoint_name)

@@ -19,7 +19,7 @@ from typing import Any
 import kopf
 import pydantic
 
-from .. import config, metrics, observer
+from .. import config, observer
 from ..conditions import Verdict
 from ..errors import SageMakerError
 from ..gateway import SageMakerGateway, gateways
@@ -29,7 +29,7 @@ from ..ownership import Owner
 from ..reconcile import inference_experiment as rec
 from ..requeue import Pace
 from ..status import StatusWriter, build
-from .common import REGISTRY, daemon_loop, next_delay, post_event, wake_on_spec_change
+from .common import REGISTRY, act, daemon_loop, next_delay, wake_on_spec_change
 
 Logger = logging.Logger | logging.LoggerAdapter[Any]
 
@@ -88,23 +88,9 @@ async def reconcile_once(body: kopf.Body, memo: Any, logger: Logger, deleting: b
         else:
             decision = rec.reconcile(desired, observed, memory)
 
-    action = decision.action
-    if action is not None:
-        try:
-            for op, params in action.calls:
-                await gw.call(op, **params)
-        except SageMakerError as err:
-            logger.warning("%s failed: %s", action.kind.value, err)
-            decision = rec.after_error(desired, decision, err, deleting=deleting)
-        else:
-            if action.memory is not None:
-                decision = replace(decision, memory=action.memory)
-            if action.event is not None:
-                post_event(body, action.event)
-    for event in decision.events:
-        post_event(body, event)
-    verdict = decision.verdict
-    metrics.reconciled(KIND, action.kind.value if action else None, verdict.ready, verdict.stalled)
+    decision = await act(
+        KIND, gw, body, decision, lambda d, err: rec.after_error(desired, d, err, deleting=deleting), logger
+    )
 
     mirror = None if observed is None else (observed.experiment or {})
     if not (deleting and decision.done):
